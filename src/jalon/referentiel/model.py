@@ -1,0 +1,146 @@
+"""The immutable model of a loaded référentiel folder.
+
+Everything here is plain frozen data: the loader builds it once, the rule language and the scoring
+engine only read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+CATEGORIES = ("bases", "mise en œuvre", "effets")
+REFERENTIEL_NAMES = ("cae", "eci", "te", "te-test")
+QUESTION_TYPES = ("binaire", "proportion", "choix")
+REGLE_TYPES = ("desactivation", "reduction", "score")
+
+QuestionType = Literal["binaire", "proportion", "choix"]
+RegleType = Literal["desactivation", "reduction", "score"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where something was written: a file (relative to the loaded folder) and a 1-based line."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One node of the action tree: root, axe, sous-axe, mesure, sous-mesure or tâche."""
+
+    id: str  # "<referentiel>_<identifiant>", the root is just "<referentiel>"
+    referentiel: str
+    identifiant: str  # "" for the root
+    nom: str
+    points: float  # derived points (spec §1.4), raw doubles
+    md_points: float | None  # `points` as written
+    md_pourcentage: float | None  # `pourcentage` as written
+    categorie: str | None
+    parent: str | None
+    children: tuple[str, ...]  # natural order (1.2 before 1.10), for people
+    depth: int  # root 0, axe 1, …
+    sections: Mapping[str, str]  # snake-cased section title → Markdown text
+    source: Source
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+
+@dataclass(frozen=True, slots=True)
+class Referentiel:
+    """One référentiel (cae, eci…): its action tree, indexed by action id."""
+
+    id: str
+    nom: str
+    action_level: int  # depth of the mesures ("actions"): 3 for CAE, 2 for ECI
+    actions: Mapping[str, Action]  # every node, root first, then depth by depth
+
+    @property
+    def root(self) -> Action:
+        return self.actions[self.id]
+
+
+@dataclass(frozen=True, slots=True)
+class Choix:
+    id: str
+    formulation: str
+    ordonnancement: int | None
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A personnalisation question a collectivité answers about itself."""
+
+    id: str
+    type: QuestionType
+    formulation: str
+    description: str
+    thematique_id: str
+    action_ids: tuple[str, ...]  # sorted
+    types_concernes: tuple[str, ...]
+    ordonnancement: int | None
+    choix: tuple[Choix, ...]  # empty unless type == "choix"
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Regle:
+    """One rule of a personnalisation: its type and its formula in the rule language."""
+
+    type: RegleType
+    formule: str  # as written, trailing newline included
+    description: str
+    source: Source  # line of the ```formule block
+
+
+@dataclass(frozen=True, slots=True)
+class Personnalisation:
+    """The rules attached to one action (at most one of each type)."""
+
+    action_id: str
+    titre: str
+    description: str
+    regles: tuple[Regle, ...]
+    source: Source
+
+    def regle(self, type_: RegleType) -> Regle | None:
+        for regle in self.regles:
+            if regle.type == type_:
+                return regle
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Preuve:
+    """A piece of evidence the label expects for some actions."""
+
+    id: str
+    nom: str
+    description: str
+    action_ids: tuple[str, ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Referentiels:
+    """A whole loaded folder: the référentiels and what the collectivité answers and proves."""
+
+    referentiels: Mapping[str, Referentiel]
+    questions: Mapping[str, Question] = field(default_factory=dict)  # sorted by id
+    personnalisations: tuple[Personnalisation, ...] = ()  # sorted by action_id: this is rule order
+    preuves: tuple[Preuve, ...] = ()
+    thematiques: Mapping[str, str] = field(default_factory=dict)
+    path: str = ""
+
+    def action(self, action_id: str) -> Action:
+        """The action with this id, whichever référentiel it belongs to."""
+        referentiel_id = action_id.split("_", 1)[0]
+        return self.referentiels[referentiel_id].actions[action_id]
