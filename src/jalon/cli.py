@@ -1,0 +1,194 @@
+"""The ``jalon`` command line: evaluate scenarios, check expected scores, validate référentiels."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from jalon.evaluation import evaluate_scenario
+from jalon.labellisation.etoiles import etoile
+from jalon.loading import DEMO_SCENARIO, load
+from jalon.referentiel.errors import ReferentielError
+from jalon.referentiel.model import Referentiels
+from jalon.scenarios import Scenario, ScenarioError, read_scenario
+from jalon.scores.engine import SCORE_FIELDS
+
+app = typer.Typer(
+    help="Jalon: self-assessment of a collectivité against a labelling référentiel (CAE, ECI).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+referentiel_app = typer.Typer(help="Work on référentiel folders.", no_args_is_help=True)
+app.add_typer(referentiel_app, name="referentiel")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ReferentielsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--referentiels",
+        "-r",
+        help="Folder of référentiels (like ../shared/referentiels); the bundled demo when omitted.",
+        file_okay=False,
+    ),
+]
+
+
+def _load_or_exit(path: Path | None) -> Referentiels:
+    try:
+        return load(path)
+    except ReferentielError as error:
+        for problem in error.problems:
+            err.print(str(problem), markup=False)
+        err.print(f"[red]{len(error.problems)} problem(s) in {path}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _read_or_exit(path: Path, loaded: Referentiels) -> Scenario:
+    try:
+        scenario = read_scenario(path, loaded)
+    except ScenarioError as error:
+        for problem in error.problems:
+            err.print(str(problem), markup=False)
+        raise typer.Exit(2) from None
+    for warning in scenario.warnings:
+        err.print(f"warning: {warning}", markup=False)
+    return scenario
+
+
+@app.command()
+def evaluate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (Collectivité, Réponses, Statuts).")],
+    referentiels: ReferentielsOption = None,
+) -> None:
+    """Print the scores of every node of every référentiel as one JSON object."""
+    loaded = _load_or_exit(referentiels)
+    state = _read_or_exit(scenario, loaded)
+    json.dump(evaluate_scenario(loaded, state), sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+
+
+def _scenario_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.yml") if p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            err.print(f"{path}: no such file or folder", markup=False)
+            raise typer.Exit(2)
+    return files
+
+
+def compare_scores(expected: dict[str, dict[str, Any]], actual: dict[str, dict[str, Any]]) -> list[str]:
+    """Each expected field that differs from the engine's: ``id.field: expected X, got Y``."""
+    failures = []
+    for action_id, fields in expected.items():
+        got = actual.get(action_id)
+        if got is None:
+            failures.append(f"{action_id}: no such action")
+            continue
+        for name, value in fields.items():
+            if name not in SCORE_FIELDS:
+                failures.append(f"{action_id}.{name}: unknown score field")
+            elif got[name] != value or type(got[name]) is bool and not isinstance(value, bool):
+                failures.append(f"{action_id}.{name}: expected {value!r}, got {got[name]!r}")
+    return failures
+
+
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders of them (*.yml).")],
+    referentiels: ReferentielsOption = None,
+) -> None:
+    """Run scenario files and compare their expected Scores with the engine's."""
+    loaded = _load_or_exit(referentiels)
+    files = _scenario_files(paths)
+    passed = failed = 0
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("scenarios", total=len(files))
+        for file in files:
+            progress.advance(task)
+            try:
+                scenario = read_scenario(file, loaded)
+            except ScenarioError as error:
+                failed += 1
+                for problem in error.problems:
+                    out.print(f"FAIL {problem}", markup=False)
+                continue
+            failures = compare_scores(scenario.expected, evaluate_scenario(loaded, scenario))
+            if failures:
+                failed += 1
+                for failure in failures:
+                    action_id = failure.split(".", 1)[0].split(":", 1)[0]
+                    line = scenario.lines.get(f"Scores/{action_id}")
+                    where = f"{file}:{line}" if line else str(file)
+                    out.print(f"FAIL {where}: {failure}", markup=False)
+            else:
+                passed += 1
+    out.print(f"{passed} passed, {failed} failed", markup=False)
+    if failed or not files:
+        raise typer.Exit(1)
+
+
+@referentiel_app.command("validate")
+def validate(
+    folder: Annotated[Path, typer.Argument(help="Référentiel folder to validate.")],
+) -> None:
+    """Report every problem of a référentiel folder as file:line: id: message."""
+    try:
+        loaded = load(folder)
+    except ReferentielError as error:
+        for problem in error.problems:
+            out.print(str(problem), markup=False)
+        err.print(f"{len(error.problems)} problem(s)")
+        raise typer.Exit(1) from None
+    for referentiel in loaded.referentiels.values():
+        out.print(
+            f"{referentiel.id}: {len(referentiel.actions)} actions, {referentiel.root.points:g} points", markup=False
+        )
+    out.print(
+        f"{len(loaded.questions)} questions, {len(loaded.personnalisations)} personnalisations, "
+        f"{len(loaded.preuves)} preuves: no problem",
+        markup=False,
+    )
+
+
+@app.command()
+def demo(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario file; the bundled demo one when omitted.")] = None,
+    referentiels: ReferentielsOption = None,
+) -> None:
+    """Show the scores of a scenario as a table, with the label star each référentiel reaches."""
+    loaded = _load_or_exit(referentiels)
+    state = _read_or_exit(scenario or DEMO_SCENARIO, loaded)
+    scores = evaluate_scenario(loaded, state)
+    for referentiel in loaded.referentiels.values():
+        root = scores[referentiel.id]
+        star = etoile(float(root["point_fait"] or 0), float(root["point_potentiel"] or 0))
+        table = Table(title=f"{referentiel.nom} — {star.etoiles} étoile(s), {star.pourcentage_fait:.1f} % fait")
+        for column in ("action", "nom", "potentiel", "fait", "programmé", "pas fait", "non renseigné"):
+            table.add_column(column, justify="left" if column in ("action", "nom") else "right")
+        for action in referentiel.actions.values():
+            if action.depth > referentiel.action_level + 1:
+                continue
+            s = scores[action.id]
+            table.add_row(
+                "  " * action.depth + (action.identifiant or action.id),
+                action.nom[:60],
+                *(f"{s[k]:g}" for k in ("point_potentiel", "point_fait", "point_programme", "point_pas_fait",
+                                       "point_non_renseigne")),
+            )
+        out.print(table)
+        if star.audit_requis:
+            out.print("From the second star on, the label requires an audit.")

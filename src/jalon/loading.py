@@ -1,0 +1,20 @@
+"""Where référentiels come from: a folder the user names, or the demo bundled with Jalon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jalon.referentiel.model import Referentiels
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_SCENARIO = DEMO_DIR / "scenario.yml"
+
+
+def load(path: str | Path | None = None) -> Referentiels:
+    """Load the référentiels of a folder (the bundled demo when no path is given).
+
+    Raises ``ReferentielError`` listing every problem of the folder.
+    """
+    from jalon.referentiel.loader import load_referentiels
+
+    return load_referentiels(DEMO_DIR if path is None else Path(path))

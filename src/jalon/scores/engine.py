@@ -1,0 +1,345 @@
+"""The scoring engine: statuts + consequences + référentiel → the score of every node (spec §2).
+
+Every phase of the reference engine is reproduced with the same floating-point operations in the
+same order, so that the rounded numbers are identical; the passes are vectorised per depth
+(see ``tree.py`` for the layout). Phase numbers follow the specification.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from jalon.regles.consequences import Consequence, apply_score_formule
+from jalon.scores.rounding import round3
+from jalon.scores.statuts import Statut
+from jalon.scores.tree import BoolArray, FloatArray, IntArray, ScoringTree
+
+# Columns of the score matrix.
+FAIT, PROGRAMME, PAS_FAIT, NON_RENSEIGNE = 0, 1, 2, 3
+TOTAL, COMPLETED, FAIT_AV, PROGRAMME_AV, PAS_FAIT_AV, PAS_CONCERNE_AV = 4, 5, 6, 7, 8, 9
+N_COLUMNS = 10
+# The point columns an override (phase 6) recomputes from the children.
+OVERRIDE_COLUMNS = (FAIT, NON_RENSEIGNE, PAS_FAIT, PROGRAMME)
+
+SCORE_FIELDS = (
+    "point_referentiel",
+    "point_potentiel",
+    "point_potentiel_perso",
+    "point_fait",
+    "point_programme",
+    "point_pas_fait",
+    "point_non_renseigne",
+    "concerne",
+    "desactive",
+    "renseigne",
+    "total_taches_count",
+    "completed_taches_count",
+    "fait_taches_avancement",
+    "programme_taches_avancement",
+    "pas_fait_taches_avancement",
+    "pas_concerne_taches_avancement",
+)
+
+ScoreValue = float | int | bool | None
+
+_SCORE_REF = re.compile(r"score\s*\(\s*([^)\s]+)\s*\)")
+
+
+@dataclass(eq=False)
+class Scores:
+    """The scores of every node of one référentiel, unrounded, in the engine's array layout.
+
+    ``*_base`` arrays keep the values before the score override (phase 6) so that an incremental
+    update can re-apply the overrides from a clean state.
+    """
+
+    tree: ScoringTree
+    perso: FloatArray  # personalised points (phase 0)
+    desactive: BoolArray
+    non_concerne: BoolArray
+    explicit_concerne: BoolArray
+    avancement: FloatArray  # (n + 1) × 3, NaN rows when there is no avancement
+    has_consequence: BoolArray
+    potentiel: FloatArray  # phases 3-4
+    matrix_base: FloatArray  # (n + 1) × N_COLUMNS after phase 5
+    point_potentiel_base: FloatArray
+    perso_out_base: FloatArray  # point_potentiel_perso, NaN for null
+    matrix: FloatArray  # after phase 6
+    point_potentiel: FloatArray
+    perso_out: FloatArray
+    concerne: BoolArray
+    renseigne: BoolArray
+
+    def as_dict(self) -> dict[str, dict[str, ScoreValue]]:
+        """Rounded scores (phase 8) of every node: action id → the fields of ``SCORE_FIELDS``."""
+        tree = self.tree
+        n = tree.n
+        m = self.matrix[:n]
+        rounded = round3(np.column_stack((tree.points[:n], self.point_potentiel[:n], m[:, :4])))
+        perso = self.perso_out[:n]
+        perso_rounded = round3(np.nan_to_num(perso))
+        columns = rounded.tolist()
+        perso_list = [
+            None if np.isnan(raw) else (r if raw else raw)
+            for raw, r in zip(perso.tolist(), perso_rounded.tolist(), strict=True)
+        ]
+        counts = m[:, [TOTAL, COMPLETED, PAS_CONCERNE_AV]].astype(np.int64).tolist()
+        avancements = m[:, [FAIT_AV, PROGRAMME_AV, PAS_FAIT_AV]].tolist()
+        concerne = self.concerne[:n].tolist()
+        desactive = self.desactive[:n].tolist()
+        renseigne = self.renseigne[:n].tolist()
+        out: dict[str, dict[str, ScoreValue]] = {}
+        for i in range(n - 1, -1, -1):  # deepest first, root last, like the reference output
+            ref, pot, fait, prog, pas_fait, nr = columns[i]
+            total, completed, pas_concerne = counts[i]
+            fait_av, prog_av, pas_fait_av = avancements[i]
+            out[tree.ids[i]] = {
+                "point_referentiel": ref,
+                "point_potentiel": pot,
+                "point_potentiel_perso": perso_list[i],
+                "point_fait": fait,
+                "point_programme": prog,
+                "point_pas_fait": pas_fait,
+                "point_non_renseigne": nr,
+                "concerne": concerne[i],
+                "desactive": desactive[i],
+                "renseigne": renseigne[i],
+                "total_taches_count": total,
+                "completed_taches_count": completed,
+                "fait_taches_avancement": fait_av,
+                "programme_taches_avancement": prog_av,
+                "pas_fait_taches_avancement": pas_fait_av,
+                "pas_concerne_taches_avancement": pas_concerne,
+            }
+        return out
+
+
+def _sum_columns(values: FloatArray) -> FloatArray:
+    """Sums along axis 1, left to right, like Python's ``sum`` over a list (never pairwise)."""
+    acc = values[:, 0]
+    for j in range(1, values.shape[1]):
+        acc = acc + values[:, j]
+    return acc
+
+
+def _sum_children(values: FloatArray, matrix: IntArray) -> FloatArray:
+    """Children sums in children order. Padding points at the sentinel, which holds 0, and
+    ``x + 0.0 == x`` exactly, so padding changes no sum."""
+    return _sum_columns(values[matrix])
+
+
+def compute_scores(
+    tree: ScoringTree,
+    statuts: Mapping[str, Statut],
+    consequences: Mapping[str, Consequence],
+) -> Scores:
+    """Score every node of ``tree`` (spec §2); ids of other référentiels are ignored."""
+    n = tree.n
+    index = tree.index
+
+    # Statuts as arrays.
+    explicit_concerne = np.zeros(n + 1, dtype=np.bool_)
+    statut_non_concerne = np.zeros(n + 1, dtype=np.bool_)
+    avancement = np.full((n + 1, 3), np.nan)
+    for action_id, statut in statuts.items():
+        i = index.get(action_id)
+        if i is None:
+            continue
+        if statut.concerne:
+            explicit_concerne[i] = True
+            if statut.avancement is not None:
+                avancement[i] = statut.avancement
+        else:
+            statut_non_concerne[i] = True
+
+    # Phase 0 – personalised points; phase 1 – désactivations.
+    perso = tree.points.copy()
+    desactive = np.zeros(n + 1, dtype=np.bool_)
+    has_consequence = np.zeros(n + 1, dtype=np.bool_)
+    for action_id, consequence in consequences.items():
+        i = index.get(action_id)
+        if i is None:
+            continue
+        has_consequence[i] = True
+        if consequence.potentiel_perso is not None:
+            perso[tree.subtree(i)] *= float(consequence.potentiel_perso)
+        if consequence.desactive:
+            desactive[tree.subtree(i)] = True
+
+    scores = Scores(
+        tree=tree,
+        perso=perso,
+        desactive=desactive,
+        non_concerne=statut_non_concerne | desactive,
+        explicit_concerne=explicit_concerne,
+        avancement=avancement,
+        has_consequence=has_consequence,
+        potentiel=np.zeros(n + 1),
+        matrix_base=np.zeros((n + 1, N_COLUMNS)),
+        point_potentiel_base=np.zeros(n + 1),
+        perso_out_base=np.full(n + 1, np.nan),
+        matrix=np.zeros((n + 1, N_COLUMNS)),
+        point_potentiel=np.zeros(n + 1),
+        perso_out=np.full(n + 1, np.nan),
+        concerne=np.zeros(n + 1, dtype=np.bool_),
+        renseigne=np.zeros(n + 1, dtype=np.bool_),
+    )
+    _propagate_non_concerne(scores)
+    _compute_potentiels(scores)
+    _score_nodes(scores)
+    apply_overrides(scores, consequences)
+    compute_renseigne(scores)
+    return scores
+
+
+def _propagate_non_concerne(s: Scores) -> None:
+    """Phase 2: a node whose children are all non concernés is non concerné, unless it has a
+    statut saying it is concerned."""
+    tree = s.tree
+    nc = s.non_concerne
+    nc[tree.n] = True  # the sentinel never prevents "all children non concernés"
+    for d in range(tree.max_depth - 1, -1, -1):
+        sl = tree.depth_slice(d)
+        all_nc = nc[tree.child_matrix[d]].all(axis=1)
+        nc[sl] |= all_nc & ~s.explicit_concerne[sl] & ~tree.is_leaf[sl]
+    nc[tree.n] = False
+
+
+def _compute_potentiels(s: Scores) -> None:
+    """Phases 3 and 4: potentiels bottom-up with equal-share redistribution, then rescaling."""
+    tree = s.tree
+    pot, perso, nc = s.potentiel, s.perso, s.non_concerne
+    own_points = s.explicit_concerne | tree.is_leaf
+    for d in range(tree.max_depth, -1, -1):
+        sl = tree.depth_slice(d)
+        children_sum = _sum_children(pot, tree.child_matrix[d])
+        base = np.where(nc[sl], 0.0, np.where(own_points[sl], perso[sl], children_sum))
+        if d > tree.action_level:
+            base = _redistribute(s, d, base)
+        pot[sl] = base
+
+    for d in range(tree.action_level, tree.max_depth):
+        parents = tree.depth_slice(d)
+        rescaled = (pot[parents] != perso[parents]) & ~tree.is_leaf[parents]
+        if not rescaled.any():
+            continue
+        kids = tree.depth_slice(d + 1)
+        parent = tree.parent[kids]
+        moving = rescaled[parent - tree.depth_start[d]]
+        kid_idx = np.arange(kids.start, kids.stop)[moving]
+        parent = parent[moving]
+        parent_perso = perso[parent]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = pot[kid_idx] / parent_perso * pot[parent]
+        pot[kid_idx] = np.where(parent_perso != 0, new, 0.0)
+
+
+def _redistribute(s: Scores, d: int, base: FloatArray) -> FloatArray:
+    """Phase 3, below the mesure level: the personalised points of non concerné siblings are shared
+    equally among the concerned siblings that have points."""
+    tree = s.tree
+    groups = tree.child_matrix[d - 1]  # one row of siblings per node of depth d - 1
+    valid = groups != tree.n
+    sibling_nc = s.non_concerne[groups] & valid
+    n_nc = sibling_nc.sum(axis=1)
+    pool = _sum_columns(np.where(sibling_nc, s.perso[groups], 0.0))
+    recipient = valid & ~sibling_nc & (s.perso[groups] != 0)
+    n_recipients = recipient.sum(axis=1)
+    shared = (n_nc > 0) & (n_nc < valid.sum(axis=1)) & (n_recipients > 0)
+    if not shared.any():
+        return base
+    sl = tree.depth_slice(d)
+    row = tree.parent[sl] - tree.depth_start[d - 1]
+    gets = shared[row] & ~s.non_concerne[sl] & (s.perso[sl] != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = pool / n_recipients
+    return np.where(gets, base + share[row], base)
+
+
+def _score_nodes(s: Scores) -> None:
+    """Phase 5: scores from a node's own statut, or else from its children."""
+    tree = s.tree
+    n = tree.n
+    pot, nc = s.potentiel, s.non_concerne
+    has_avancement = ~np.isnan(s.avancement[:, 0])
+    from_statut = tree.is_leaf | has_avancement | nc
+    m = s.matrix_base
+    lc = tree.leaf_count
+    with_av = has_avancement & ~nc
+    without = ~has_avancement & ~nc
+    fractions = np.nan_to_num(s.avancement)
+    for column, fraction in ((FAIT, 0), (PROGRAMME, 1), (PAS_FAIT, 2)):
+        m[:, column] = np.where(with_av, pot * fractions[:, fraction], 0.0)
+        m[:, FAIT_AV + fraction] = np.where(with_av, fractions[:, fraction] * lc, 0.0)
+    m[:, NON_RENSEIGNE] = np.where(with_av, 0.0, pot)
+    m[:, TOTAL] = lc
+    m[:, COMPLETED] = np.where(without, 0.0, lc)
+    m[:, PAS_CONCERNE_AV] = np.where(nc, lc, 0.0)
+    concerne = ~nc
+    m[n] = 0.0
+    concerne[n] = False
+    for d in range(tree.max_depth - 1, -1, -1):
+        sl = tree.depth_slice(d)
+        matrix = tree.child_matrix[d]
+        from_children = ~from_statut[sl]
+        if not from_children.any():
+            continue
+        sums = _sum_children(m, matrix)
+        m[sl] = np.where(from_children[:, None], sums, m[sl])
+        concerne[sl] = np.where(from_children, concerne[matrix].any(axis=1), concerne[sl])
+    s.concerne = concerne
+    s.point_potentiel_base = pot.copy()
+    perso_out = np.where(s.has_consequence & ~s.desactive, s.perso, np.nan)
+    perso_out[n] = np.nan
+    s.perso_out_base = perso_out
+    s.matrix = m.copy()
+    s.point_potentiel = pot.copy()
+    s.perso_out = perso_out.copy()
+
+
+def apply_overrides(s: Scores, consequences: Mapping[str, Consequence]) -> None:
+    """Phase 6: a "score réalisé" rule caps point_fait of a node and its subtree, then the node and
+    its ancestors are recomputed from their children (quirks included, spec §2.4)."""
+    tree = s.tree
+    m, pot, perso_out = s.matrix, s.point_potentiel, s.perso_out
+    for action_id, consequence in consequences.items():
+        i = tree.index.get(action_id)
+        if i is None or consequence.score_formule is None or pot[i] == 0.0:
+            continue
+        original = m[i, FAIT] / pot[i]
+        ratios = {}
+        for ref in _SCORE_REF.findall(consequence.score_formule):
+            j = tree.index.get(ref)
+            if j is not None:
+                ratios[ref] = float(m[j, FAIT] / pot[j]) if pot[j] != 0.0 else 0.0
+        overridden = apply_score_formule(consequence.score_formule, ratios)
+        if overridden is None or not original > 0:
+            continue
+        factor = overridden / original
+        m[tree.subtree(i), FAIT] *= factor
+        for a in tree.ancestors(i):
+            kids = tree.children[a]
+            total_perso = 0.0
+            sums = [0.0] * len(OVERRIDE_COLUMNS)
+            for c in kids:
+                p = perso_out[c]
+                total_perso += p if (p == p and p) else pot[c]  # p == p: not NaN (null)
+                for k, column in enumerate(OVERRIDE_COLUMNS):
+                    sums[k] += m[c, column]
+            perso_out[a] = total_perso
+            pot[a] = total_perso
+            for k, column in enumerate(OVERRIDE_COLUMNS):
+                m[a, column] = sums[k]
+
+
+def compute_renseigne(s: Scores) -> None:
+    """Phase 7: a concerned, active node with points still without statut is not renseigné."""
+    tree = s.tree
+    parent_concerne = np.ones(tree.n + 1, dtype=np.bool_)
+    parent_concerne[1 : tree.n] = s.concerne[tree.parent[1 : tree.n]]
+    missing = ~s.desactive & s.concerne & parent_concerne & (s.matrix[:, NON_RENSEIGNE] > 0)
+    s.renseigne = ~missing
