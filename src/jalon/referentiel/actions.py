@@ -20,7 +20,7 @@ from jalon.referentiel.schemas import ActionYaml, validate
 
 ACTIONS = "actions"
 ACTION_KEYWORDS = frozenset({ACTIONS})
-_IDENTIFIANT = re.compile(r"[^\s._]+(?:\.[^\s._]+)*")
+_IDENTIFIANT = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 _EXPECTED_IDENTIFIANT = 'attendu des numéros séparés par des points, comme 1.2.3 ("" pour la racine)'
 
 
@@ -53,9 +53,9 @@ def action_id(referentiel: str | None, identifiant: str) -> str:
     return f"{referentiel}_{identifiant}" if identifiant else referentiel
 
 
-def natural_key(identifiant: str) -> tuple[tuple[int, int, str], ...]:
-    """Sort key putting 1.2 before 1.10."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in identifiant.split("."))
+def natural_key(identifiant: str) -> tuple[int, ...]:
+    """Sort key putting 1.2 before 1.10 (identifiants are numbers separated by dots)."""
+    return tuple(map(int, identifiant.split("."))) if identifiant else ()
 
 
 def parent_identifiant(identifiant: str) -> str:
@@ -142,8 +142,9 @@ class _Reader:
         if identifiant == "" and "referentiel" not in md.data:
             self.report(
                 md.line,
-                "L'action racine (dont l'identifiant est '') doit avoir un `referentiel` renseigné : attendu "
-                f"une ligne `referentiel: …` dans son bloc yaml, avec l'un de {', '.join(REFERENTIEL_NAMES)}.",
+                "L'action racine (dont l'identifiant est '') doit avoir un `referentiel` renseigné : "
+                "attendu une ligne `referentiel: …` dans son bloc yaml, avec l'un de "
+                f"{', '.join(REFERENTIEL_NAMES)}.",
                 identifiant,
                 blocking=False,
             )
@@ -160,7 +161,9 @@ class _Reader:
         )
 
 
-def read_actions(md_nodes: Sequence[MarkdownNode], path: str, referentiel: str | None, found: ActionFiles) -> None:
+def read_actions(
+    md_nodes: Sequence[MarkdownNode], path: str, referentiel: str | None, found: ActionFiles
+) -> None:
     """Add the actions of one parsed file (relative `path`) to `found`."""
     reader = _Reader(path, referentiel, found)
     for md in md_nodes:
@@ -230,7 +233,7 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
         blocking = True
         message = (
             "Le dossier de markdowns doit contenir une unique action racine (dont l'identifiant est ''). "
-            f"{len(roots)} trouvée(s)"
+            f"{len(roots)} trouvé(s)"
         )
         if roots:
             places = ", ".join(str(root.source) for root in roots)
@@ -248,7 +251,7 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
                 Problem(
                     folder,
                     None,
-                    f"{message} dans le dossier {folder}. Attendu : une action avec `identifiant: \"\"` "
+                    f'{message} dans le dossier {folder}. Attendu : une action avec `identifiant: ""` '
                     "et `referentiel: …` dans son bloc yaml.",
                     ref,
                 )
@@ -309,50 +312,56 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
     if root is None or blocking:
         return Assembly(ref, None, action_ids, problems, root_source)
 
-    # Every node reachable from the root (all of them, since nothing is blocking), depth by depth.
-    nodes: dict[str, ActionNode] = {ref: root}
+    # Every node reachable from the root (all of them, since nothing is blocking), layer by layer: with
+    # each node's children in natural order, each layer is in natural order too.
+    ids = {identifiant: aid(identifiant) for identifiant in index}
+    ids[""] = ref
+    order: list[ActionNode] = []
     parents: dict[str, str | None] = {ref: None}
     kids: dict[str, list[str]] = {}
     layer = [root]
     while layer:
-        next_layer = []
+        order.extend(layer)
+        next_layer: list[ActionNode] = []
         for node in layer:
             ordered = sorted(children[node.identifiant], key=lambda child: natural_key(child.identifiant))
-            kids[aid(node.identifiant)] = [aid(child.identifiant) for child in ordered]
+            node_id = ids[node.identifiant]
+            kids[node_id] = [ids[child.identifiant] for child in ordered]
             for child in ordered:
-                nodes[aid(child.identifiant)] = child
-                parents[aid(child.identifiant)] = aid(node.identifiant)
+                parents[ids[child.identifiant]] = node_id
             next_layer.extend(ordered)
         layer = next_layer
 
-    md_points = {key: node.points for key, node in nodes.items() if node.points is not None}
-    md_pourcentages = {key: node.pourcentage for key, node in nodes.items() if node.pourcentage is not None}
+    md_points = {ids[node.identifiant]: node.points for node in order if node.points is not None}
+    md_pourcentages = {
+        ids[node.identifiant]: node.pourcentage for node in order if node.pourcentage is not None
+    }
     points, issues = distribute_points(kids, md_points, md_pourcentages)
-    for issue in issues:
-        source = nodes[issue.action_id].source
-        problems.append(Problem(source.path, source.line, issue.message, issue.action_id))
     if issues:
+        sources = {ids[node.identifiant]: node.source for node in order}
+        for issue in issues:
+            source = sources[issue.action_id]
+            problems.append(Problem(source.path, source.line, issue.message, issue.action_id))
         return Assembly(ref, None, action_ids, problems, root_source)
 
-    order = sorted(nodes, key=lambda key: (depth(key), natural_key(nodes[key].identifiant)))
-    actions = {
-        key: Action(
+    actions: dict[str, Action] = {}
+    for node in order:
+        key = ids[node.identifiant]
+        actions[key] = Action(
             id=key,
             referentiel=ref,
-            identifiant=nodes[key].identifiant,
-            nom=nodes[key].nom,
+            identifiant=node.identifiant,
+            nom=node.nom,
             points=points[key],
-            md_points=nodes[key].points,
-            md_pourcentage=nodes[key].pourcentage,
-            categorie=nodes[key].categorie,
+            md_points=node.points,
+            md_pourcentage=node.pourcentage,
+            categorie=node.categorie,
             parent=parents[key],
             children=tuple(kids[key]),
             depth=depth(key),
-            sections=nodes[key].sections,
-            source=nodes[key].source,
+            sections=node.sections,
+            source=node.source,
         )
-        for key in order
-    }
     deepest = max(action.depth for action in actions.values() if action.is_leaf)
     tree = Referentiel(id=ref, nom=root.nom, action_level=max(0, deepest - 2), actions=actions)
     return Assembly(ref, tree, action_ids, problems, root_source)

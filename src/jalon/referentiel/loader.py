@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jalon.referentiel.actions import ACTION_KEYWORDS, ACTIONS, Assembly, assemble_referentiel, looks_like_actions
+from jalon.referentiel.actions import (
+    ACTION_KEYWORDS,
+    ACTIONS,
+    Assembly,
+    assemble_referentiel,
+    looks_like_actions,
+)
 from jalon.referentiel.errors import Problem, ReferentielError
 from jalon.referentiel.markdown import MarkdownNode, parse_markdown, read_source
 from jalon.referentiel.model import Personnalisation, Preuve, Question, Referentiel, Referentiels
@@ -22,6 +28,7 @@ PERSONNALISATIONS = "personnalisations"
 PREUVES = "preuves"
 THEMATIQUES = "thematiques"
 _NOT_REFERENTIELS = frozenset({QUESTIONS, PERSONNALISATIONS, PREUVES, THEMATIQUES})
+_THEMATIQUES_EXPECTED = "attendu un bloc yaml `thematiques:` de lignes `identifiant: libellé`"
 
 Parsed = list[tuple[str, list[MarkdownNode]]]  # (path relative to the loaded folder, top-level nodes)
 
@@ -77,12 +84,13 @@ def _read_thematiques(path: str, md_nodes: list[MarkdownNode]) -> tuple[dict[str
     for md in md_nodes:
         if THEMATIQUES in md.data:
             value = md.data[THEMATIQUES]
-            if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            if isinstance(value, dict) and all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
                 return dict(value), []
-            message = "`thematiques` n'est pas un dictionnaire : attendu des lignes `identifiant: libellé`."
+            message = f"`thematiques` n'est pas un dictionnaire de textes : {_THEMATIQUES_EXPECTED}."
             return {}, [Problem(path, md.yaml_line or md.line, message)]
-    message = "Aucun bloc yaml `thematiques:` : attendu un bloc yaml `thematiques:` de lignes `identifiant: libellé`."
-    return {}, [Problem(path, None, message)]
+    return {}, [Problem(path, None, f"Aucun bloc yaml `thematiques:` : {_THEMATIQUES_EXPECTED}.")]
 
 
 def load_referentiels(path: str | Path) -> Referentiels:
@@ -94,8 +102,8 @@ def load_referentiels(path: str | Path) -> Referentiels:
                 Problem(
                     str(path),
                     None,
-                    f"{path} n'existe pas : attendu un dossier de référentiels (cae/, eci/, questions/…) ou un "
-                    "fichier Markdown de référentiel.",
+                    f"{path} n'existe pas : attendu un dossier de référentiels (cae/, eci/, questions/…) "
+                    "ou un fichier Markdown de référentiel.",
                 )
             ]
         )

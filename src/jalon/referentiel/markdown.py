@@ -13,12 +13,15 @@ under a title or a code block goes to `description` for every content type inste
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
 from jalon.referentiel.errors import Problem
@@ -68,17 +71,69 @@ class MarkdownNode:
         )
 
 
+def _normalise(state: StateCore) -> None:
+    # markdown-it's own rule does this with regular expressions, several times slower on big files.
+    state.src = _normalised(state.src)
+
+
+def _normalised(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
+
+
 @functools.cache
 def _markdown() -> MarkdownIt:
     # Only the block structure matters (heading texts are read raw), so inline parsing is off; link
     # reference definitions cannot hold headings or fences, so their rule is off too (it is costly).
-    return MarkdownIt("commonmark").disable(["inline", "text_join", "reference"])
+    markdown = MarkdownIt("commonmark").disable(["inline", "text_join", "reference"])
+    markdown.core.ruler.at("normalize", _normalise)
+    return markdown
+
+
+# A line `key: plain value` whose meaning cannot depend on the lines around it: no indentation, no
+# quotes, flow collections, anchors, tags, comments or colons in the value.
+_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):[ ]+([^\s\-?:,\[\]{}#&*!|>'\"%@`][^\t:#,\[\]{}]*?)[ ]*")
+# PyYAML's resolver, the one its safe loader types plain scalars with (typed here: the stubs leave it bare).
+_resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = yaml.resolver.Resolver().resolve
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def simple_yaml(content: str) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """A block made only of `key: plain value` lines, typed by PyYAML's own resolver and constructors.
+
+    Most blocks look like that, and reading them line by line is several times faster than the YAML
+    parser (the whole folder has thousands of blocks). None when any line is not that simple.
+    """
+    data: dict[str, Any] = {}
+    raw: dict[str, str] = {}
+    for line in content.split("\n"):
+        if not line.strip(" ") or line.startswith("#"):  # blank or comment
+            continue
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key, value = match.groups()
+        if not value.isprintable() or _resolve(yaml.ScalarNode, key, (True, False)) != _STR_TAG:
+            return None
+        tag = _resolve(yaml.ScalarNode, value, (True, False))
+        construct = _CONSTRUCTOR.yaml_constructors.get(tag)
+        if construct is None:
+            return None
+        try:
+            data[key] = construct(_CONSTRUCTOR, yaml.ScalarNode(tag, value))
+        except ValueError:  # e.g. a date like 2024-13-45: the YAML parser tells the problem
+            return None
+        raw[key] = value
+    return data, raw
 
 
 def _read_yaml(
     content: str, first_line: int, path: str, title: str | None
 ) -> tuple[dict[Any, Any], dict[str, str], Problem | None]:
     """Parse one ```yaml block whose first content line is `first_line`; keep the scalars' source text."""
+    simple = simple_yaml(content)
+    if simple is not None:
+        return simple[0], simple[1], None
     loader = _SafeLoader(content)
     try:
         node = loader.get_single_node()
@@ -88,6 +143,8 @@ def _read_yaml(
         line = first_line + mark.line if mark is not None else first_line
         reason = getattr(error, "problem", None) or str(error).splitlines()[0]
         return {}, {}, Problem(path, line, _yaml_message(title, str(reason)))
+    except (ValueError, OverflowError) as error:  # e.g. a date like 2024-13-45
+        return {}, {}, Problem(path, first_line, _yaml_message(title, str(error)))
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -122,15 +179,11 @@ def read_source(file: Path, path: str) -> str | Problem:
         return Problem(path, line, "Le fichier n'est pas en UTF-8 : attendu du texte encodé en UTF-8.")
 
 
-def _normalise(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def parse_markdown(
     text: str, path: str, keywords: frozenset[str], initial_keyword: str
 ) -> tuple[list[MarkdownNode], list[Problem]]:
     """Read a Markdown file into its top-level nodes (children nested under their keyword)."""
-    text = _normalise(text)
+    text = _normalised(text)  # so that token line numbers index `text.split("\n")`
     tokens = _markdown().parse(text)
     parser = _Reader(text.split("\n"), path, keywords, initial_keyword)
     for index, token in enumerate(tokens):
@@ -146,6 +199,7 @@ class _Reader:
         self.lines = lines
         self.path = path
         self.keywords = keywords
+        self.longest_keyword = max(map(len, keywords), default=0)
         self.tops: list[MarkdownNode] = [MarkdownNode(line=1)]
         self.name_level = 1
         self.keyword = initial_keyword
@@ -162,11 +216,10 @@ class _Reader:
         if inline is not None:
             level = int(token.tag[1:])
             title = inline.content.strip()
-            key = snake_case(title)
-            if key in self.keywords:
+            if self._is_keyword(title):
                 self.name_level = level + 1
-                self.keyword = key
-                self.keyword_by_level[self.name_level] = key
+                self.keyword = snake_case(title)
+                self.keyword_by_level[self.name_level] = self.keyword
                 self.section = None
                 return
             if level == 1:
@@ -179,6 +232,7 @@ class _Reader:
                 self._title(title, start + 1)
                 return
             if level == self.name_level + 1:
+                key = snake_case(title)
                 self._locate(start + 1).spans.setdefault(key, [])
                 self.section = key
                 return
@@ -187,6 +241,12 @@ class _Reader:
             return
         if self.section is not None:
             self._append(self._locate(start + 1), start, end)
+
+    def _is_keyword(self, title: str) -> bool:
+        # snake_case only shortens a title by its apostrophes: most titles are too long to be keywords.
+        if len(title) - title.count("'") > self.longest_keyword:
+            return False
+        return snake_case(title) in self.keywords
 
     def _set_level(self, level: int) -> None:
         self.name_level = level

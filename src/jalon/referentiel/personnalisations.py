@@ -43,8 +43,8 @@ def read_personnalisations(
                     Problem(
                         path,
                         md.line,
-                        f"L'action {target} n'existe dans aucun référentiel chargé : attendu l'id d'une action, "
-                        "comme cae_1.2.3.",
+                        f"L'action {target} n'existe dans aucun référentiel chargé : attendu l'id d'une "
+                        "action, comme cae_1.2.3.",
                         target,
                     )
                 )

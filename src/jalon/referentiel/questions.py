@@ -38,9 +38,9 @@ def read_questions(
                     Problem(
                         path,
                         md.line,
-                        f"La question {question_id} est de type 'choix' mais ne spécifie aucun choix : attendu "
-                        "un titre `## Choix` suivi, pour chaque choix, d'un titre `### <libellé>` et d'un bloc "
-                        "yaml `id: …`.",
+                        f"La question {question_id} est de type 'choix' mais ne spécifie aucun choix : "
+                        "attendu un titre `## Choix` suivi, pour chaque choix, d'un titre `### <libellé>` "
+                        "et d'un bloc yaml `id: …`.",
                         question_id,
                     )
                 )
@@ -60,8 +60,8 @@ def read_questions(
                         Problem(
                             path,
                             md.line,
-                            f"L'action {unknown} de la question {question_id} n'existe dans aucun référentiel "
-                            "chargé : attendu l'id d'une action, comme cae_1.2.3.",
+                            f"L'action {unknown} de la question {question_id} n'existe dans aucun "
+                            "référentiel chargé : attendu l'id d'une action, comme cae_1.2.3.",
                             question_id,
                         )
                     )
@@ -99,7 +99,10 @@ def _read_choix(
     for md in md_nodes:
         fields, errors = validate(ChoixYaml, md.data)
         if not md.yaml_error:
-            problems.extend(Problem(path, md.line, f"choix « {md.title} » : {message}", question_id) for _, message in errors)
+            problems.extend(
+                Problem(path, md.line, f"choix « {md.title} » : {message}", question_id)
+                for _, message in errors
+            )
         if fields is None:
             continue
         first = next((option for option in choix if option.id == fields.id), None)

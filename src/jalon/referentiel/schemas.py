@@ -66,7 +66,9 @@ def validate(model: type[Model], data: dict[Any, Any]) -> tuple[Model | None, li
     except ValidationError as error:
         details = error.errors(include_url=False)
     allowed = ", ".join(f"`{name}`" for name in model.model_fields)
-    problems = [(str(detail["loc"][0]) if detail["loc"] else "", _message(detail, allowed)) for detail in details]
+    problems = [
+        (str(detail["loc"][0]) if detail["loc"] else "", _message(detail, allowed)) for detail in details
+    ]
     wrong = {detail["loc"][0] for detail in details if detail["loc"]}
     try:
         return model.model_validate({k: v for k, v in data.items() if k not in wrong}), problems
@@ -86,14 +88,14 @@ def _message(detail: Any, allowed: str) -> str:
     if kind == "literal_error":
         expected = str(detail.get("ctx", {}).get("expected", "")).replace(" or ", " ou ")
         return f"`{key}` vaut {found!r} : attendu {expected}"
-    expected = {
+    kinds = {
         "float_type": "un nombre",
         "finite_number": "un nombre fini",
         "greater_than_equal": "un nombre positif ou nul",
         "string_type": "un texte",
         "int_type": "un nombre entier",
         "list_type": "une liste, par exemple [a, b]",
-    }.get(kind)
-    if expected is not None:
-        return f"`{key}` vaut {found!r} : attendu {expected}"
+    }
+    if kind in kinds:
+        return f"`{key}` vaut {found!r} : attendu {kinds[kind]}"
     return f"`{key}` : {detail['msg']}"
