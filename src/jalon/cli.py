@@ -90,19 +90,21 @@ def _scenario_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def compare_scores(expected: dict[str, dict[str, Any]], actual: dict[str, dict[str, Any]]) -> list[str]:
-    """Each expected field that differs from the engine's: ``id.field: expected X, got Y``."""
+def compare_scores(
+    expected: dict[str, dict[str, Any]], actual: dict[str, dict[str, Any]]
+) -> list[tuple[str, str]]:
+    """Each expected field that differs from the engine's: (action id, "field: expected X, got Y")."""
     failures = []
     for action_id, fields in expected.items():
         got = actual.get(action_id)
         if got is None:
-            failures.append(f"{action_id}: no such action")
+            failures.append((action_id, "no such action"))
             continue
         for name, value in fields.items():
             if name not in SCORE_FIELDS:
-                failures.append(f"{action_id}.{name}: unknown score field")
-            elif got[name] != value or type(got[name]) is bool and not isinstance(value, bool):
-                failures.append(f"{action_id}.{name}: expected {value!r}, got {got[name]!r}")
+                failures.append((action_id, f"{name}: unknown score field"))
+            elif got[name] != value or isinstance(got[name], bool) != isinstance(value, bool):
+                failures.append((action_id, f"{name}: expected {value!r}, got {got[name]!r}"))
     return failures
 
 
@@ -129,11 +131,10 @@ def check(
             failures = compare_scores(scenario.expected, evaluate_scenario(loaded, scenario))
             if failures:
                 failed += 1
-                for failure in failures:
-                    action_id = failure.split(".", 1)[0].split(":", 1)[0]
+                for action_id, failure in failures:
                     line = scenario.lines.get(f"Scores/{action_id}")
                     where = f"{file}:{line}" if line else str(file)
-                    out.print(f"FAIL {where}: {failure}", markup=False)
+                    out.print(f"FAIL {where}: {action_id}.{failure}", markup=False)
             else:
                 passed += 1
     out.print(f"{passed} passed, {failed} failed", markup=False)

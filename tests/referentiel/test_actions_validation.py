@@ -47,14 +47,19 @@ def test_a_broken_yaml_block_is_reported_at_its_line_alone(tmp_path: Path) -> No
     broken = MESURE.replace("pourcentage: 60\n", "pourcentage: [60\n")
     problem = only_problem(mini(tmp_path, {"cae/1.1.1.md": broken}))
     assert located(problem) == ("cae/1.1.1.md", 28, None)
-    assert problem.message.startswith("Erreur dans le formatage du code yaml sous « Sous-mesure b ». Raison : ")
+    assert problem.message.startswith(
+        "Erreur dans le formatage du code yaml sous « Sous-mesure b ». Raison : "
+    )
 
 
 def test_pourcentages_summing_to_99_are_reported_on_the_parent(tmp_path: Path) -> None:
-    problem = only_problem(mini(tmp_path, {"cae/1.1.1.md": MESURE.replace("pourcentage: 60", "pourcentage: 59")}))
+    problem = only_problem(
+        mini(tmp_path, {"cae/1.1.1.md": MESURE.replace("pourcentage: 60", "pourcentage: 59")})
+    )
     assert located(problem) == ("cae/1.1.1.md", 1, "cae_1.1.1")
     assert problem.message == (
-        "Les valeurs des actions cae_1.1.1.1, cae_1.1.1.2 sont renseignées en pourcentage, mais leur somme fait "
+        "Les valeurs des actions cae_1.1.1.1, cae_1.1.1.2 sont renseignées en pourcentage, mais leur somme "
+        "fait "
         "99.0 au lieu de 100."
     )
 
@@ -66,7 +71,8 @@ def test_children_points_not_adding_up_are_reported(tmp_path: Path) -> None:
     problem = only_problem(mini(tmp_path, {"cae/1.1.1.md": mesure}))
     assert located(problem) == ("cae/1.1.1.md", 9, "cae_1.1.1.1")
     assert problem.message == (
-        "Les valeurs des actions de l'action cae_1.1.1.1 sont renseignées en points, mais leur somme fait 6.0 "
+        "Les valeurs des actions de l'action cae_1.1.1.1 sont renseignées en points, mais leur somme fait "
+        "6.0 "
         "au lieu de 4.0."
     )
 
@@ -113,7 +119,8 @@ def test_a_child_nested_under_the_wrong_parent_is_reported(tmp_path: Path) -> No
     problem = only_problem(mini(tmp_path, {"cae/1.1.1.md": mesure}))
     assert located(problem) == ("cae/1.1.1.md", 20, "cae_1.1.1.2.2")
     assert problem.message == (
-        "L'action cae_1.1.1.2.2 est rangée sous l'action cae_1.1.1.1 (ligne 9), mais son identifiant n'est pas "
+        "L'action cae_1.1.1.2.2 est rangée sous l'action cae_1.1.1.1 (ligne 9), mais son identifiant n'est "
+        "pas "
         "celui d'un enfant de cae_1.1.1.1 : attendu un identifiant 1.1.1.1.<n>."
     )
 
@@ -123,8 +130,9 @@ def test_a_folder_without_root_is_reported(tmp_path: Path) -> None:
     problem = only_problem(mini(tmp_path, {"cae/cae.md": without_root}))
     assert located(problem) == ("cae", None, "cae")
     assert problem.message.startswith(
-        "Le dossier de markdowns doit contenir une unique action racine (dont l'identifiant est ''). 0 trouvé(s) "
-        "dans le dossier cae. Attendu : une action avec `identifiant: \"\"`"
+        "Le dossier de markdowns doit contenir une unique action racine (dont l'identifiant est ''). 0 "
+        "trouvé(s) "
+        'dans le dossier cae. Attendu : une action avec `identifiant: ""`'
     )
 
 
@@ -133,7 +141,8 @@ def test_two_roots_are_reported_with_both_places(tmp_path: Path) -> None:
     problem = only_problem(mini(tmp_path, {"cae/autre.md": other_root}))
     assert located(problem) == ("cae/cae.md", 1, "cae")
     assert problem.message.startswith(
-        "Le dossier de markdowns doit contenir une unique action racine (dont l'identifiant est ''). 2 trouvé(s) "
+        "Le dossier de markdowns doit contenir une unique action racine (dont l'identifiant est ''). 2 "
+        "trouvé(s) "
         ": cae/autre.md:1, cae/cae.md:1."
     )
 
@@ -142,13 +151,16 @@ def test_a_root_without_referentiel_is_reported(tmp_path: Path) -> None:
     problem = only_problem(mini(tmp_path, {"cae/cae.md": ROOT.replace("referentiel: cae\n", "")}))
     assert located(problem) == ("cae/cae.md", 1, "cae")  # ids go on with the folder's name
     assert problem.message == (
-        "L'action racine (dont l'identifiant est '') doit avoir un `referentiel` renseigné : attendu une ligne "
+        "L'action racine (dont l'identifiant est '') doit avoir un `referentiel` renseigné : attendu une "
+        "ligne "
         "`referentiel: …` dans son bloc yaml, avec l'un de cae, eci, te, te-test."
     )
 
 
 def test_an_unknown_referentiel_is_reported_with_the_known_ones(tmp_path: Path) -> None:
-    problem = only_problem(mini(tmp_path, {"cae/cae.md": ROOT.replace("referentiel: cae", "referentiel: air")}))
+    problem = only_problem(
+        mini(tmp_path, {"cae/cae.md": ROOT.replace("referentiel: cae", "referentiel: air")})
+    )
     assert located(problem) == ("cae/cae.md", 1, "cae")
     assert problem.message == "`referentiel` vaut 'air' : attendu 'cae', 'eci', 'te' ou 'te-test'"
 
@@ -167,17 +179,20 @@ def test_non_numeric_points_are_reported(tmp_path: Path) -> None:
 
 
 def test_an_action_without_identifiant_is_reported_by_its_name(tmp_path: Path) -> None:
-    mesure = MESURE + "##### Tâche b1 sans bloc yaml\nUn texte.\n"
+    mesure = MESURE + "#### Actions\n##### Tâche b1 sans bloc yaml\nUn texte.\n"
     problem = only_problem(mini(tmp_path, {"cae/1.1.1.md": mesure}))
-    assert located(problem) == ("cae/1.1.1.md", 30, None)
+    assert located(problem) == ("cae/1.1.1.md", 31, None)
     assert problem.message == (
-        "L'action « Tâche b1 sans bloc yaml » n'a pas d'`identifiant` : attendu sous son titre un bloc yaml avec "
+        "L'action « Tâche b1 sans bloc yaml » n'a pas d'`identifiant` : attendu sous son titre un bloc yaml "
+        "avec "
         "une ligne `identifiant: 1.2.3`."
     )
 
 
 def test_an_identifiant_that_is_not_dotted_numbers_is_reported(tmp_path: Path) -> None:
-    problem = only_problem(mini(tmp_path, {"cae/1.1.1.md": MESURE.replace("identifiant: 1.1.1.2", "identifiant: b")}))
+    problem = only_problem(
+        mini(tmp_path, {"cae/1.1.1.md": MESURE.replace("identifiant: 1.1.1.2", "identifiant: b")})
+    )
     assert located(problem) == ("cae/1.1.1.md", 24, None)
     assert problem.message == (
         "L'action « Sous-mesure b » a un `identifiant` invalide ('b') : attendu des numéros séparés par des "
@@ -186,7 +201,9 @@ def test_an_identifiant_that_is_not_dotted_numbers_is_reported(tmp_path: Path) -
 
 
 def test_several_problems_of_a_folder_are_reported_together(tmp_path: Path) -> None:
-    mesure = MESURE.replace("categorie: bases", "categorie: base").replace("pourcentage: 60", "pourcentage: 59")
+    mesure = MESURE.replace("categorie: bases", "categorie: base").replace(
+        "pourcentage: 60", "pourcentage: 59"
+    )
     orphan = "# Mesure perdue\n" + yaml_block("identifiant: 2.1.1\npoints: 3")
     found = problems_of(mini(tmp_path, {"cae/1.1.1.md": mesure, "cae/2.1.1.md": orphan}))
     assert [located(p) for p in found] == [
@@ -194,5 +211,8 @@ def test_several_problems_of_a_folder_are_reported_together(tmp_path: Path) -> N
         ("cae/2.1.1.md", 1, "cae_2.1.1"),
     ]
     # The pourcentages are checked once the tree is whole: an orphan could make any sum look wrong.
-    found = problems_of(mini(tmp_path, {"cae/1.1.1.md": mesure, "cae/2.1.1.md": None}))
-    assert [located(p) for p in found] == [("cae/1.1.1.md", 1, "cae_1.1.1"), ("cae/1.1.1.md", 9, "cae_1.1.1.1")]
+    found = problems_of(mini(tmp_path / "sans_orphelin", {"cae/1.1.1.md": mesure}))
+    assert [located(p) for p in found] == [
+        ("cae/1.1.1.md", 1, "cae_1.1.1"),
+        ("cae/1.1.1.md", 9, "cae_1.1.1.1"),
+    ]

@@ -138,7 +138,17 @@ def test_simple_yaml_reads_like_pyyaml(block: str) -> None:
 
 @pytest.mark.parametrize(
     "block",
-    ['identifiant: ""', "actions: [a, b]", "a:\n  - x", "a: b: c", "a: x # c", "  a: x", "a: -1", "yes: 1", "i: 1:20"],
+    [
+        'identifiant: ""',
+        "actions: [a, b]",
+        "a:\n  - x",
+        "a: b: c",
+        "a: x # c",
+        "  a: x",
+        "a: -1",
+        "yes: 1",
+        "i: 1:20",
+    ],
 )
 def test_simple_yaml_leaves_anything_else_to_pyyaml(block: str) -> None:
     assert simple_yaml(block) is None
@@ -173,11 +183,16 @@ def test_the_seed_and_the_official_mesure_6_1_1_give_the_same_tree(referentiels_
     assert _shape(seed) == _shape(official)
     assert len(_shape(seed)) == 27
     assert seed[0].nom == official[0].nom == "Développer une stratégie partenariale multi-niveaux"
-    assert (seed[0].points, [c.pourcentage for c in seed[0].children]) == (6.0, [10.0, 25.0, 25.0, 15.0, 25.0])
+    assert (seed[0].points, [c.pourcentage for c in seed[0].children]) == (
+        6.0,
+        [10.0, 25.0, 25.0, 15.0, 25.0],
+    )
     # The seed is an earlier wording of five tâches; every other name is the same.
     renamed = [
         a.identifiant
-        for a, b in zip((n for t in seed for n in t.walk()), (n for t in official for n in t.walk()), strict=True)
+        for a, b in zip(
+            (n for t in seed for n in t.walk()), (n for t in official for n in t.walk()), strict=True
+        )
         if a.nom != b.nom
     ]
     assert renamed == ["6.1.1.2.5", "6.1.1.3.2", "6.1.1.3.3", "6.1.1.3.5", "6.1.1.4.2"]

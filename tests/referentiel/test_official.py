@@ -111,13 +111,18 @@ def test_sections_keep_the_markdown_text(official: Referentiels) -> None:
     }
     assert mesure.sections["reduction_de_potentiel"] == "Pas de réduction de potentiel"
     assert mesure.sections["contexte"].startswith("**Contexte et enjeux**\n\nDepuis le début du XXe siècle")
-    assert mesure.sections["perimetre_de_levaluation"].splitlines()[1] == "- Charte de l'énergie ou d'environnement"
+    assert (
+        mesure.sections["perimetre_de_levaluation"].splitlines()[1]
+        == "- Charte de l'énergie ou d'environnement"
+    )
 
 
 def test_text_right_under_a_tache_yaml_block_is_its_description(official: Referentiels) -> None:
     # The reference converter dropped it (spec §7 item 11); it is what the author wrote about the tâche.
-    assert official.action("cae_1.1.1.1.1").sections["description"].startswith(
-        "Une vision et des engagements sont formalisés"
+    assert (
+        official.action("cae_1.1.1.1.1")
+        .sections["description"]
+        .startswith("Une vision et des engagements sont formalisés")
     )
 
 
@@ -135,7 +140,9 @@ def test_questions_are_sorted_with_their_choix(official: Referentiels) -> None:
     assert [c.id for c in eclairage.choix] == ["EP_1_a", "EP_1_b", "EP_1_c"]
     assert eclairage.choix[0].formulation == "Oui sur l'ensemble du territoire"
     assert all(q.choix == () for q in official.questions.values() if q.type != "choix")
-    assert official.questions["dechets_1"].action_ids == tuple(sorted(official.questions["dechets_1"].action_ids))
+    assert official.questions["dechets_1"].action_ids == tuple(
+        sorted(official.questions["dechets_1"].action_ids)
+    )
     assert official.questions["voirie_2"].types_concernes == ("commune",)
     assert official.questions["voirie_1"].ordonnancement == 4
 
@@ -148,7 +155,9 @@ def test_personnalisations_are_sorted_by_action_with_their_rules(official: Refer
     assert [r.type for r in bilan.regles] == ["reduction", "desactivation"]
     desactivation = bilan.regle("desactivation")
     assert desactivation is not None
-    assert desactivation.formule == "si identite(type, EPCI) et identite(population, plus_de_20000) alors VRAI\n"
+    assert (
+        desactivation.formule == "si identite(type, EPCI) et identite(population, plus_de_20000) alors VRAI\n"
+    )
     assert desactivation.description.startswith("Seuls les EPCI à fiscalité propre")
     # A personnalisation without rules is kept, as the reference does (cae_3.2.1.1).
     assert next(p for p in personnalisations if p.action_id == "cae_3.2.1.1").regles == ()

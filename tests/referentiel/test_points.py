@@ -74,7 +74,8 @@ def test_pourcentages_must_sum_to_exactly_100() -> None:
     assert [(i.action_id, i.message) for i in issues] == [
         (
             "x",
-            "Les valeurs des actions x_1, x_2 sont renseignées en pourcentage, mais leur somme fait 99.0 au lieu "
+            "Les valeurs des actions x_1, x_2 sont renseignées en pourcentage, mais leur somme fait 99.0 au "
+            "lieu "
             "de 100.",
         )
     ]
@@ -93,7 +94,8 @@ def test_children_points_must_add_up_to_their_parent() -> None:
     assert [(i.action_id, i.message) for i in issues] == [
         (
             "x",
-            "Les valeurs des actions de l'action x sont renseignées en points, mais leur somme fait 61.0 au lieu "
+            "Les valeurs des actions de l'action x sont renseignées en points, mais leur somme fait 61.0 au "
+            "lieu "
             "de 60.0.",
         )
     ]
@@ -117,7 +119,7 @@ def test_a_pourcentage_child_sums_are_checked_too() -> None:
 
 def test_all_children_at_pourcentage_0_is_a_problem_not_a_division_by_zero() -> None:
     children = {"x": ["x_1", "x_2"]}
-    points, issues = distribute_points(children, {"x": 10.0}, {"x_1": 0.0, "x_2": 0.0})
+    _, issues = distribute_points(children, {"x": 10.0}, {"x_1": 0.0, "x_2": 0.0})
     assert [i.action_id for i in issues] == ["x"]
     assert issues[0].message.startswith("Les enfants de l'action x (x_1, x_2) ont tous un pourcentage de 0")
 

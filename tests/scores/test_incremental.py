@@ -96,3 +96,14 @@ def test_score_of_one_node_equals_the_rounded_full_output() -> None:
     full = live.as_dict()
     for action_id in ("cae", "cae_1.1.1", "cae_1.1.1.7.2", "cae_3.3.5"):
         assert live.score(action_id) == full[action_id]
+
+
+def test_recomputing_every_mesure_node_by_node_equals_a_full_evaluation() -> None:
+    loaded = official()
+    tree = scoring_tree(loaded.referentiels["cae"])
+    identite = {"type": frozenset({"EPCI"}), "population": frozenset({"plus_de_20000"})}
+    consequences = consequences_for(loaded, identite, {"AOM_1": "OUI", "dechets_2": "NON"})
+    statuts = {"cae_1.1.1.1.1": FAIT, "cae_1.1.1.4.3": NON_CONCERNE, "cae_3.3.5.1.1": FAIT, "cae_1.2.3.1.1": FAIT}
+    live = LiveScores(tree, statuts, consequences)
+    live.recompute_all()
+    assert live.as_dict() == compute_scores(tree, statuts, consequences).as_dict()

@@ -69,6 +69,7 @@ class ActionFiles:
     tops: list[ActionNode] = field(default_factory=list)  # to be placed by their id
     problems: list[Problem] = field(default_factory=list)
     blocking: bool = False  # a problem that leaves the tree incomplete or its numbers unknown
+    unreadable: bool = False  # some action's identifiant could not be read
 
 
 class _Reader:
@@ -111,6 +112,8 @@ class _Reader:
     def node(self, md: MarkdownNode, quiet: bool) -> ActionNode | None:
         nom = md.title or ""
         self.found.blocking |= md.yaml_error
+        if md.yaml_error:
+            self.found.unreadable = True
         if "identifiant" not in md.data:
             if not md.yaml_error:  # a broken yaml block is reported already
                 self.report(
@@ -120,7 +123,7 @@ class _Reader:
                     None,
                     blocking=True,
                 )
-            self.found.blocking = True
+            self.found.blocking = self.found.unreadable = True
             return None
         value = md.data["identifiant"]
         identifiant = None
@@ -134,6 +137,7 @@ class _Reader:
                 None,
                 blocking=True,
             )
+            self.found.unreadable = True
             return None
         fields, errors = validate(ActionYaml, md.data)
         for key, message in errors:
@@ -208,6 +212,7 @@ class Assembly:
     referentiel_id: str
     referentiel: Referentiel | None
     action_ids: set[str]  # every action id written, even when the tree is broken
+    all_ids_read: bool  # False when some identifiant could not be read: `action_ids` misses it
     problems: list[Problem]
     root_source: Source | None
 
@@ -310,7 +315,7 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
         action_ids.add(ref)
     root_source = root.source if root is not None else None
     if root is None or blocking:
-        return Assembly(ref, None, action_ids, problems, root_source)
+        return Assembly(ref, None, action_ids, not found.unreadable, problems, root_source)
 
     # Every node reachable from the root (all of them, since nothing is blocking), layer by layer: with
     # each node's children in natural order, each layer is in natural order too.
@@ -342,7 +347,7 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
         for issue in issues:
             source = sources[issue.action_id]
             problems.append(Problem(source.path, source.line, issue.message, issue.action_id))
-        return Assembly(ref, None, action_ids, problems, root_source)
+        return Assembly(ref, None, action_ids, not found.unreadable, problems, root_source)
 
     actions: dict[str, Action] = {}
     for node in order:
@@ -364,4 +369,4 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
         )
     deepest = max(action.depth for action in actions.values() if action.is_leaf)
     tree = Referentiel(id=ref, nom=root.nom, action_level=max(0, deepest - 2), actions=actions)
-    return Assembly(ref, tree, action_ids, problems, root_source)
+    return Assembly(ref, tree, action_ids, True, problems, root_source)

@@ -7,6 +7,7 @@ The folder may also be a single référentiel folder, or a single Markdown file 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from jalon.referentiel.actions import (
@@ -31,6 +32,21 @@ _NOT_REFERENTIELS = frozenset({QUESTIONS, PERSONNALISATIONS, PREUVES, THEMATIQUE
 _THEMATIQUES_EXPECTED = "attendu un bloc yaml `thematiques:` de lignes `identifiant: libellé`"
 
 Parsed = list[tuple[str, list[MarkdownNode]]]  # (path relative to the loaded folder, top-level nodes)
+
+
+@dataclass(frozen=True, slots=True)
+class _KnownActions:
+    """The action ids questions, rules and preuves may name."""
+
+    ids: frozenset[str]
+    # Référentiels where some identifiant could not be read (reported): any of their ids is let through,
+    # rather than reporting every reference to the unreadable one again.
+    unchecked: frozenset[str]
+
+    def __contains__(self, action_id: object) -> bool:
+        if action_id in self.ids:
+            return True
+        return isinstance(action_id, str) and action_id.split("_", 1)[0] in self.unchecked
 
 
 def _markdown_files(folder: Path, prefix: str) -> list[tuple[str, Path]]:
@@ -122,10 +138,8 @@ def load_referentiels(path: str | Path) -> Referentiels:
         )
     referentiels: dict[str, Referentiel] = {}
     declared: dict[str, Assembly] = {}
-    action_ids: set[str] = set()
     for assembly in assemblies:
         problems.extend(assembly.problems)
-        action_ids |= assembly.action_ids
         first = declared.setdefault(assembly.referentiel_id, assembly)
         if first is not assembly and assembly.root_source is not None:
             problems.append(
@@ -140,6 +154,13 @@ def load_referentiels(path: str | Path) -> Referentiels:
         elif assembly.referentiel is not None:
             referentiels[assembly.referentiel_id] = assembly.referentiel
 
+    # Without any référentiel (reported), references to actions cannot be checked.
+    action_ids = None
+    if assemblies:
+        action_ids = _KnownActions(
+            frozenset().union(*(assembly.action_ids for assembly in assemblies)),
+            frozenset(assembly.referentiel_id for assembly in assemblies if not assembly.all_ids_read),
+        )
     folder = base if base.is_dir() else None
     questions: dict[str, Question] = {}
     personnalisations: tuple[Personnalisation, ...] = ()

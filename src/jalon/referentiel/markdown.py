@@ -95,7 +95,6 @@ _SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):[ ]+([^\s\-?:,\[\]{}#&*!|>'
 # PyYAML's resolver, the one its safe loader types plain scalars with (typed here: the stubs leave it bare).
 _resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = yaml.resolver.Resolver().resolve
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
-_STR_TAG = "tag:yaml.org,2002:str"
 
 
 def simple_yaml(content: str) -> tuple[dict[str, Any], dict[str, str]] | None:
@@ -113,18 +112,29 @@ def simple_yaml(content: str) -> tuple[dict[str, Any], dict[str, str]] | None:
         if match is None:
             return None
         key, value = match.groups()
-        if not value.isprintable() or _resolve(yaml.ScalarNode, key, (True, False)) != _STR_TAG:
+        if _plain_scalar(key) != (True, key):  # `yes:` would be a boolean key
             return None
-        tag = _resolve(yaml.ScalarNode, value, (True, False))
-        construct = _CONSTRUCTOR.yaml_constructors.get(tag)
-        if construct is None:
+        readable, scalar = _plain_scalar(value)
+        if not readable:
             return None
-        try:
-            data[key] = construct(_CONSTRUCTOR, yaml.ScalarNode(tag, value))
-        except ValueError:  # e.g. a date like 2024-13-45: the YAML parser tells the problem
-            return None
+        data[key] = scalar
         raw[key] = value
     return data, raw
+
+
+@functools.lru_cache(maxsize=4096)  # keys and most values (`bases`, `5`…) come back again and again
+def _plain_scalar(text: str) -> tuple[bool, Any]:
+    """(True, the value PyYAML's safe loader reads from this plain scalar), or (False, None)."""
+    if not text.isprintable():
+        return False, None
+    tag = _resolve(yaml.ScalarNode, text, (True, False))
+    construct = _CONSTRUCTOR.yaml_constructors.get(tag)
+    if construct is None:
+        return False, None
+    try:
+        return True, construct(_CONSTRUCTOR, yaml.ScalarNode(tag, text))
+    except ValueError:  # e.g. a date like 2024-13-45: the YAML parser tells the problem
+        return False, None
 
 
 def _read_yaml(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Container, Sequence
 
 from jalon.referentiel.errors import Problem
 from jalon.referentiel.markdown import DESCRIPTION, MarkdownNode
@@ -20,7 +20,7 @@ _ALLOWED_TITLES = ", ".join(f"« {title} »" for title in REGLE_TITLES)
 
 
 def read_personnalisations(
-    files: Sequence[tuple[str, Sequence[MarkdownNode]]], action_ids: Collection[str] | None = None
+    files: Sequence[tuple[str, Sequence[MarkdownNode]]], action_ids: Container[str] | None = None
 ) -> tuple[tuple[Personnalisation, ...], list[Problem]]:
     """The personnalisations, sorted by action id (the order rules are applied in), and what is wrong.
 

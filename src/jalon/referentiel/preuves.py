@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Container, Sequence
 
 from jalon.referentiel.errors import Problem
 from jalon.referentiel.markdown import DESCRIPTION, MarkdownNode
@@ -14,7 +14,7 @@ MAX_ID_LENGTH = 50
 
 
 def read_preuves(
-    files: Sequence[tuple[str, Sequence[MarkdownNode]]], action_ids: Collection[str] | None = None
+    files: Sequence[tuple[str, Sequence[MarkdownNode]]], action_ids: Container[str] | None = None
 ) -> tuple[tuple[Preuve, ...], list[Problem]]:
     """The preuves in file order, and what is wrong; `action_ids`: the actions they may relate to."""
     found: dict[str, Preuve] = {}

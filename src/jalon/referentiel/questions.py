@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Container, Sequence
 
 from jalon.referentiel.errors import Problem
 from jalon.referentiel.markdown import DESCRIPTION, MarkdownNode
@@ -14,7 +14,7 @@ QUESTION_KEYWORDS = frozenset({CHOIX})
 
 
 def read_questions(
-    files: Sequence[tuple[str, Sequence[MarkdownNode]]], action_ids: Collection[str] | None = None
+    files: Sequence[tuple[str, Sequence[MarkdownNode]]], action_ids: Container[str] | None = None
 ) -> tuple[dict[str, Question], list[Problem]]:
     """The questions of the files (relative path, parsed nodes), sorted by id, and what is wrong.
 

@@ -23,7 +23,7 @@ FAIT, PROGRAMME, PAS_FAIT, NON_RENSEIGNE = 0, 1, 2, 3
 TOTAL, COMPLETED, FAIT_AV, PROGRAMME_AV, PAS_FAIT_AV, PAS_CONCERNE_AV = 4, 5, 6, 7, 8, 9
 N_COLUMNS = 10
 # The point columns an override (phase 6) recomputes from the children.
-OVERRIDE_COLUMNS = (FAIT, NON_RENSEIGNE, PAS_FAIT, PROGRAMME)
+OVERRIDE_COLUMNS = [FAIT, NON_RENSEIGNE, PAS_FAIT, PROGRAMME]
 
 SCORE_FIELDS = (
     "point_referentiel",
@@ -45,6 +45,7 @@ SCORE_FIELDS = (
 )
 
 ScoreValue = float | int | bool | None
+_NO_AVANCEMENT = (np.nan, np.nan, np.nan)
 
 _SCORE_REF = re.compile(r"score\s*\(\s*([^)\s]+)\s*\)")
 
@@ -118,43 +119,73 @@ class Scores:
         return out
 
 
-def _sum_columns(values: FloatArray) -> FloatArray:
-    """Sums along axis 1, left to right, like Python's ``sum`` over a list (never pairwise)."""
-    acc = values[:, 0]
-    for j in range(1, values.shape[1]):
-        acc = acc + values[:, j]
-    return acc
+def sum_rows(gathered: FloatArray) -> FloatArray:
+    """Sum over axis 0 adding rows one after the other, like Python's ``sum`` over a list.
+
+    Reducing over axis 0 of an array whose axis 1 has several entries makes numpy accumulate row by
+    row; with a single column numpy would see one contiguous vector and sum it pairwise, which
+    changes the last bits — so that case is summed by hand. A test pins both.
+    """
+    if gathered.shape[1] == 1:
+        acc = gathered[0]
+        for row in gathered[1:]:
+            acc = acc + row
+        return acc
+    return np.add.reduce(gathered, axis=0)  # type: ignore[no-any-return]
 
 
 def _sum_children(values: FloatArray, matrix: IntArray) -> FloatArray:
-    """Children sums in children order. Padding points at the sentinel, which holds 0, and
-    ``x + 0.0 == x`` exactly, so padding changes no sum."""
-    return _sum_columns(values[matrix])
+    """Children sums in children order; ``matrix`` is a tree's child matrix (children × nodes).
+    Padding points at the sentinel, which holds 0, and ``x + 0.0 == x`` exactly."""
+    return sum_rows(values[matrix])
+
+
+@dataclass(frozen=True, eq=False)
+class StatutTable:
+    """The statuts of one collectivité as arrays in a tree's layout (see ``statut_table``)."""
+
+    explicit_concerne: BoolArray  # has a statut saying it is concerned (whatever its avancement)
+    non_concerne: BoolArray  # has a non concerné statut
+    avancement: FloatArray  # (n + 1) × 3: fait, programmé, pas fait; NaN rows without avancement
+
+
+def statut_table(tree: ScoringTree, statuts: Mapping[str, Statut]) -> StatutTable:
+    """Statuts as arrays; ids of other référentiels are ignored.
+
+    Converting is a pass over the mapping in Python: a caller that evaluates the same statuts
+    several times (or keeps them up to date) can convert once and pass the table instead.
+    """
+    n = tree.n
+    get = tree.index.get
+    explicit_concerne = np.zeros(n + 1, dtype=np.bool_)
+    non_concerne = np.zeros(n + 1, dtype=np.bool_)
+    avancement = np.full((n + 1, 3), np.nan)
+    ids = list(statuts)
+    rows = [get(action_id, n) for action_id in ids]  # unknown ids land on the sentinel, reset below
+    values = list(statuts.values())
+    if rows:
+        concerne = np.array([statut.concerne for statut in values], dtype=np.bool_)
+        explicit_concerne[rows] = concerne
+        non_concerne[rows] = ~concerne
+        avancement[rows] = [
+            statut.avancement if statut.concerne and statut.avancement is not None else _NO_AVANCEMENT
+            for statut in values
+        ]
+        explicit_concerne[n] = non_concerne[n] = False
+        avancement[n] = _NO_AVANCEMENT
+    return StatutTable(explicit_concerne, non_concerne, avancement)
 
 
 def compute_scores(
     tree: ScoringTree,
-    statuts: Mapping[str, Statut],
+    statuts: Mapping[str, Statut] | StatutTable,
     consequences: Mapping[str, Consequence],
 ) -> Scores:
     """Score every node of ``tree`` (spec §2); ids of other référentiels are ignored."""
     n = tree.n
     index = tree.index
 
-    # Statuts as arrays.
-    explicit_concerne = np.zeros(n + 1, dtype=np.bool_)
-    statut_non_concerne = np.zeros(n + 1, dtype=np.bool_)
-    avancement = np.full((n + 1, 3), np.nan)
-    for action_id, statut in statuts.items():
-        i = index.get(action_id)
-        if i is None:
-            continue
-        if statut.concerne:
-            explicit_concerne[i] = True
-            if statut.avancement is not None:
-                avancement[i] = statut.avancement
-        else:
-            statut_non_concerne[i] = True
+    table = statuts if isinstance(statuts, StatutTable) else statut_table(tree, statuts)
 
     # Phase 0 – personalised points; phase 1 – désactivations.
     perso = tree.points.copy()
@@ -174,9 +205,9 @@ def compute_scores(
         tree=tree,
         perso=perso,
         desactive=desactive,
-        non_concerne=statut_non_concerne | desactive,
-        explicit_concerne=explicit_concerne,
-        avancement=avancement,
+        non_concerne=table.non_concerne | desactive,
+        explicit_concerne=table.explicit_concerne,
+        avancement=table.avancement,
         has_consequence=has_consequence,
         potentiel=np.zeros(n + 1),
         matrix_base=np.zeros((n + 1, N_COLUMNS)),
@@ -204,7 +235,7 @@ def _propagate_non_concerne(s: Scores) -> None:
     nc[tree.n] = True  # the sentinel never prevents "all children non concernés"
     for d in range(tree.max_depth - 1, -1, -1):
         sl = tree.depth_slice(d)
-        all_nc = nc[tree.child_matrix[d]].all(axis=1)
+        all_nc = nc[tree.child_matrix[d]].all(axis=0)
         nc[sl] |= all_nc & ~s.explicit_concerne[sl] & ~tree.is_leaf[sl]
     nc[tree.n] = False
 
@@ -242,14 +273,14 @@ def _redistribute(s: Scores, d: int, base: FloatArray) -> FloatArray:
     """Phase 3, below the mesure level: the personalised points of non concerné siblings are shared
     equally among the concerned siblings that have points."""
     tree = s.tree
-    groups = tree.child_matrix[d - 1]  # one row of siblings per node of depth d - 1
+    groups = tree.child_matrix[d - 1]  # one column of siblings per node of depth d - 1
     valid = groups != tree.n
     sibling_nc = s.non_concerne[groups] & valid
-    n_nc = sibling_nc.sum(axis=1)
-    pool = _sum_columns(np.where(sibling_nc, s.perso[groups], 0.0))
+    n_nc = sibling_nc.sum(axis=0)
+    pool = sum_rows(np.where(sibling_nc, s.perso[groups], 0.0))
     recipient = valid & ~sibling_nc & (s.perso[groups] != 0)
-    n_recipients = recipient.sum(axis=1)
-    shared = (n_nc > 0) & (n_nc < valid.sum(axis=1)) & (n_recipients > 0)
+    n_recipients = recipient.sum(axis=0)
+    shared = (n_nc > 0) & (n_nc < valid.sum(axis=0)) & (n_recipients > 0)
     if not shared.any():
         return base
     sl = tree.depth_slice(d)
@@ -290,7 +321,7 @@ def _score_nodes(s: Scores) -> None:
             continue
         sums = _sum_children(m, matrix)
         m[sl] = np.where(from_children[:, None], sums, m[sl])
-        concerne[sl] = np.where(from_children, concerne[matrix].any(axis=1), concerne[sl])
+        concerne[sl] = np.where(from_children, concerne[matrix].any(axis=0), concerne[sl])
     s.concerne = concerne
     s.point_potentiel_base = pot.copy()
     perso_out = np.where(s.has_consequence & ~s.desactive, s.perso, np.nan)
@@ -322,18 +353,16 @@ def apply_overrides(s: Scores, consequences: Mapping[str, Consequence]) -> None:
         factor = overridden / original
         m[tree.subtree(i), FAIT] *= factor
         for a in tree.ancestors(i):
-            kids = tree.children[a]
-            total_perso = 0.0
-            sums = [0.0] * len(OVERRIDE_COLUMNS)
-            for c in kids:
-                p = perso_out[c]
-                total_perso += p if (p == p and p) else pot[c]  # p == p: not NaN (null)
-                for k, column in enumerate(OVERRIDE_COLUMNS):
-                    sums[k] += m[c, column]
-            perso_out[a] = total_perso
-            pot[a] = total_perso
-            for k, column in enumerate(OVERRIDE_COLUMNS):
-                m[a, column] = sums[k]
+            kids = tree.children_array(a)[:, None]  # kids × 1: rows of sum_rows
+            if not len(kids):  # a leaf: the sums of no children are 0
+                perso_out[a] = pot[a] = 0.0
+                m[a, OVERRIDE_COLUMNS] = 0.0
+                continue
+            own = perso_out[kids]
+            # "perso or potentiel": a null (NaN) or zero perso falls back to the potentiel
+            total_perso = sum_rows(np.where((own == own) & (own != 0), own, pot[kids]))[0]
+            perso_out[a] = pot[a] = total_perso
+            m[a, OVERRIDE_COLUMNS] = sum_rows(m[kids[:, 0]][:, OVERRIDE_COLUMNS])
 
 
 def compute_renseigne(s: Scores) -> None:

@@ -135,6 +135,15 @@ class LiveScores:
             dirty = self._rescore_upwards(i)
         self._finish(dirty)
 
+    def recompute_all(self) -> None:
+        """Recompute every mesure and every node above, node by node (phases 2-7).
+
+        Gives the same numbers as a full evaluation; the benchmark uses it as a per-node baseline.
+        """
+        level = self.tree.action_level
+        mesures = [i for i in range(self.tree.n) if self._depth[i] == level]
+        self._finish(self._recompute_mesures(mesures))
+
     def set_consequences(self, consequences: Mapping[str, Consequence]) -> None:
         """Replace the consequences (after an answer changed) and update what they touch."""
         new = {k: v for k, v in consequences.items() if k in self.tree.index}

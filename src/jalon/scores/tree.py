@@ -43,8 +43,11 @@ class ScoringTree:
     is_leaf: BoolArray
     leaf_count: FloatArray  # max(1, number of direct leaf children), spec §2.2
     depth_start: tuple[int, ...]  # nodes of depth d are [depth_start[d], depth_start[d + 1])
-    child_matrix: tuple[IntArray, ...]  # per depth d: (nodes of depth d) × (max children), padded
+    # Per depth d: (max children) × (nodes of depth d), padded with the sentinel. Row j holds the j-th
+    # child of every node, so that summing over axis 0 adds children one after the other, in order.
+    child_matrix: tuple[IntArray, ...]
     _subtrees: dict[int, IntArray] = field(default_factory=dict, repr=False)
+    _children_arrays: dict[int, IntArray] = field(default_factory=dict, repr=False)
 
     @property
     def n(self) -> int:
@@ -74,6 +77,14 @@ class ScoringTree:
         while (p := int(self.parent[path[-1]])) >= 0:
             path.append(p)
         return path
+
+    def children_array(self, i: int) -> IntArray:
+        """Children of node ``i`` (string order) as an index array."""
+        found = self._children_arrays.get(i)
+        if found is None:
+            found = np.array(self.children[i], dtype=np.intp)
+            self._children_arrays[i] = found
+        return found
 
     @cached_property
     def parent_list(self) -> list[int]:
@@ -106,9 +117,9 @@ def build_scoring_tree(referentiel: Referentiel) -> ScoringTree:
     for d in range(max_depth + 1):
         rows = [children[i] for i in range(depth_start[d], depth_start[d + 1])]
         width = max((len(r) for r in rows), default=0)
-        matrix = np.full((len(rows), max(width, 1)), n, dtype=np.intp)
+        matrix = np.full((max(width, 1), len(rows)), n, dtype=np.intp)
         for r, kids in enumerate(rows):
-            matrix[r, : len(kids)] = kids
+            matrix[: len(kids), r] = kids
         child_matrix.append(matrix)
     return ScoringTree(
         referentiel=referentiel.id,
