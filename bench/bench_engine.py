@@ -68,6 +68,65 @@ IDENTITE = {
 }
 
 
+def bench_referentiel(
+    loaded: Referentiels,
+    referentiel_id: str,
+    consequences: dict[str, Consequence],
+    answers: dict[str, str | float],
+    rng: random.Random,
+    repeat: int,
+) -> None:
+    tree = scoring_tree(loaded.referentiels[referentiel_id])
+    statuts = realistic_statuts(loaded, referentiel_id, rng)
+    own: dict[str, Consequence] = {k: v for k, v in consequences.items() if k.split("_")[0] == referentiel_id}
+    table = statut_table(tree, statuts)
+    full = median_ms(lambda: compute_scores(tree, table, own), repeat)
+    with_conversion = median_ms(lambda: compute_scores(tree, statuts, own), repeat)
+    scores = compute_scores(tree, table, own)
+    rounded = median_ms(scores.as_dict, repeat // 3)
+
+    live = LiveScores(tree, statuts, own)
+    baseline = median_ms(live.recompute_all, 30)
+
+    taches = [a for a in tree.ids if not tree.children[tree.index[a]]]
+    targets = [rng.choice(taches) for _ in range(1000)]
+    counter = iter(range(10**9))
+
+    def change_avancement() -> None:
+        i = next(counter)
+        live.set_statut(targets[i % 1000], (FAIT, PROGRAMME, PAS_FAIT)[i % 3])
+
+    def change_concerne() -> None:
+        i = next(counter)
+        live.set_statut(targets[i % 1000], (FAIT, NON_CONCERNE)[i % 2])
+
+    avancement_ms = median_ms(change_avancement, 2000)
+    concerne_ms = median_ms(change_concerne, 2000)
+    other = all_answers(loaded, rng)
+    flips = [consequences_for(loaded, IDENTITE, answers), consequences_for(loaded, IDENTITE, other)]
+    flips = [{k: v for k, v in c.items() if k.split("_")[0] == referentiel_id} for c in flips]
+
+    def change_answers() -> None:
+        live.set_consequences(flips[next(counter) % 2])
+
+    answers_ms = median_ms(change_answers, 100)
+
+    print(f"\n{referentiel_id}: {tree.n} nodes, {len(statuts)} statuts, {len(own)} consequences")
+    print(f"  full evaluation (statuts as arrays):   {full:.3f} ms")
+    print(f"  full evaluation (from a dict):         {with_conversion:.3f} ms")
+    print(f"  rounding + output dict of every node:  {rounded:.3f} ms")
+    print(f"  baseline, per-node Python pass:        {baseline:.3f} ms  (ratio {baseline / full:.1f}x)")
+    print(f"  incremental, avancement change:        {avancement_ms * 1000:.1f} µs")
+    print(f"  incremental, concerné change:          {concerne_ms * 1000:.1f} µs")
+    print(f"  incremental, new set of answers:       {answers_ms:.3f} ms (rules not included)")
+    if referentiel_id == "cae":
+        print(
+            f"  vs official engine {OFFICIAL_CAE_MS:.0f} ms: full {OFFICIAL_CAE_MS / full:.0f}x, "
+            f"incremental avancement {OFFICIAL_CAE_MS / avancement_ms:.0f}x, "
+            f"concerné {OFFICIAL_CAE_MS / concerne_ms:.0f}x"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--referentiels", type=Path, default=Path("../shared/referentiels"))
@@ -79,7 +138,9 @@ def main() -> None:
     loaded = load(args.referentiels)
     first_load = (time.perf_counter() - start) * 1000
     load_ms = median_ms(lambda: load(args.referentiels), 7)
-    print(f"load référentiel folder: first {first_load:.0f} ms (imports, grammar), then median {load_ms:.0f} ms")
+    print(
+        f"load référentiel folder: first {first_load:.0f} ms (imports, grammar), then median {load_ms:.0f} ms"
+    )
 
     answers = all_answers(loaded, rng)
     consequences = consequences_for(loaded, IDENTITE, answers)
@@ -87,55 +148,7 @@ def main() -> None:
     print(f"personnalisation rules ({len(loaded.personnalisations)}): median {rules_ms:.3f} ms")
 
     for referentiel_id in loaded.referentiels:
-        tree = scoring_tree(loaded.referentiels[referentiel_id])
-        statuts = realistic_statuts(loaded, referentiel_id, rng)
-        own: dict[str, Consequence] = {k: v for k, v in consequences.items() if k.split("_")[0] == referentiel_id}
-        table = statut_table(tree, statuts)
-        full = median_ms(lambda: compute_scores(tree, table, own), args.repeat)  # noqa: B023
-        with_conversion = median_ms(lambda: compute_scores(tree, statuts, own), args.repeat)  # noqa: B023
-        scores = compute_scores(tree, table, own)
-        rounded = median_ms(scores.as_dict, args.repeat // 3)
-
-        live = LiveScores(tree, statuts, own)
-        baseline = median_ms(live.recompute_all, 30)
-
-        taches = [a for a in tree.ids if not tree.children[tree.index[a]]]
-        targets = [rng.choice(taches) for _ in range(1000)]
-        counter = iter(range(10**9))
-
-        def change_avancement() -> None:
-            i = next(counter)
-            live.set_statut(targets[i % 1000], (FAIT, PROGRAMME, PAS_FAIT)[i % 3])  # noqa: B023
-
-        def change_concerne() -> None:
-            i = next(counter)
-            live.set_statut(targets[i % 1000], (FAIT, NON_CONCERNE)[i % 2])  # noqa: B023
-
-        avancement_ms = median_ms(change_avancement, 2000)
-        concerne_ms = median_ms(change_concerne, 2000)
-        other = all_answers(loaded, rng)
-        flips = [consequences_for(loaded, IDENTITE, answers), consequences_for(loaded, IDENTITE, other)]
-        flips = [{k: v for k, v in c.items() if k.split("_")[0] == referentiel_id} for c in flips]
-
-        def change_answers() -> None:
-            live.set_consequences(flips[next(counter) % 2])  # noqa: B023
-
-        answers_ms = median_ms(change_answers, 100)
-
-        print(f"\n{referentiel_id}: {tree.n} nodes, {len(statuts)} statuts, {len(own)} consequences")
-        print(f"  full evaluation (statuts as arrays):   {full:.3f} ms")
-        print(f"  full evaluation (from a dict):         {with_conversion:.3f} ms")
-        print(f"  rounding + output dict of every node:  {rounded:.3f} ms")
-        print(f"  baseline, per-node Python pass:        {baseline:.3f} ms  (ratio {baseline / full:.1f}x)")
-        print(f"  incremental, avancement change:        {avancement_ms * 1000:.1f} µs")
-        print(f"  incremental, concerné change:          {concerne_ms * 1000:.1f} µs")
-        print(f"  incremental, new set of answers:       {answers_ms:.3f} ms (rules not included)")
-        if referentiel_id == "cae":
-            print(
-                f"  vs official engine {OFFICIAL_CAE_MS:.0f} ms: full {OFFICIAL_CAE_MS / full:.0f}x, "
-                f"incremental avancement {OFFICIAL_CAE_MS / avancement_ms:.0f}x, "
-                f"concerné {OFFICIAL_CAE_MS / concerne_ms:.0f}x"
-            )
+        bench_referentiel(loaded, referentiel_id, consequences, answers, rng, args.repeat)
 
     gc.collect()
     tracemalloc.start()
@@ -143,7 +156,10 @@ def main() -> None:
     trees = [scoring_tree(r) for r in loaded.referentiels.values()]
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"\nmemory: all référentiels and their trees {current / 2**20:.1f} MB held, {peak / 2**20:.1f} MB peak while loading")
+    print(
+        f"\nmemory: all référentiels and their trees {current / 2**20:.1f} MB held, "
+        f"{peak / 2**20:.1f} MB peak while loading"
+    )
     del trees
 
 

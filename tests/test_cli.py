@@ -30,10 +30,22 @@ def test_evaluate_prints_every_node_of_cae_and_eci_with_exactly_the_score_fields
 def test_the_python_api_returns_what_evaluate_prints() -> None:
     loaded = jalon.load(REFERENTIELS)
     result = runner.invoke(app, ["evaluate", str(SCENARIO), "--referentiels", str(REFERENTIELS)])
-    scenario = {"Statuts": {"cae_1.1.1.1.1": "fait", "cae_1.1.1.1.2": "fait", "cae_1.1.1.2": "programme",
-                            "cae_1.1.1.4": "fait", "cae_1.1.1.4.1": "fait", "cae_1.1.1.4.2": "fait",
-                            "cae_1.1.1.4.3": "non_concerne", "cae_1.1.1.5": "pas_fait", "cae_1.1.1.6": "programme",
-                            "cae_1.1.1.7.1": "fait", "cae_1.1.1.7.2": [0.5, 0.5, 0], "cae_1.1.1.7.3": "programme"}}
+    scenario = {
+        "Statuts": {
+            "cae_1.1.1.1.1": "fait",
+            "cae_1.1.1.1.2": "fait",
+            "cae_1.1.1.2": "programme",
+            "cae_1.1.1.4": "fait",
+            "cae_1.1.1.4.1": "fait",
+            "cae_1.1.1.4.2": "fait",
+            "cae_1.1.1.4.3": "non_concerne",
+            "cae_1.1.1.5": "pas_fait",
+            "cae_1.1.1.6": "programme",
+            "cae_1.1.1.7.1": "fait",
+            "cae_1.1.1.7.2": [0.5, 0.5, 0],
+            "cae_1.1.1.7.3": "programme",
+        }
+    }
     assert jalon.evaluate(loaded, scenario) == json.loads(result.stdout)
 
 
@@ -45,8 +57,11 @@ def test_check_runs_every_official_scenario_and_reports_them_passed() -> None:
 
 def test_check_prints_each_failing_field_and_exits_non_zero(tmp_path: Path) -> None:
     scenario = tmp_path / "wrong.test.yml"
-    scenario.write_text("Statuts:\n  cae_1.1.1.1.1: fait\nScores:\n  cae_1.1.1.1:\n    point_fait: 0.3\n"
-                        "    point_programme: 0.2\n", encoding="utf-8")
+    scenario.write_text(
+        "Statuts:\n  cae_1.1.1.1.1: fait\nScores:\n  cae_1.1.1.1:\n    point_fait: 0.3\n"
+        "    point_programme: 0.2\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["check", str(scenario), "--referentiels", str(REFERENTIELS)])
     assert result.exit_code == 1
     assert f"FAIL {scenario}:4: cae_1.1.1.1.point_programme: expected 0.2, got 0.0" in result.stdout
@@ -88,7 +103,9 @@ def test_validate_accepts_the_official_folder() -> None:
 def test_validate_lists_every_problem_with_file_and_line(tmp_path: Path) -> None:
     folder = tmp_path / "refs" / "cae"
     folder.mkdir(parents=True)
-    (folder / "cae.md").write_text('# Racine\n```yaml\nidentifiant: ""\nreferentiel: cae\n```\n', encoding="utf-8")
+    (folder / "cae.md").write_text(
+        '# Racine\n```yaml\nidentifiant: ""\nreferentiel: cae\n```\n', encoding="utf-8"
+    )
     (folder / "1.md").write_text(
         "# Axe\n```yaml\nidentifiant: 1\npoints: 10\n```\n## Actions\n"
         "### A\n```yaml\nidentifiant: 1.1\npourcentage: 50\n```\n"
@@ -101,7 +118,7 @@ def test_validate_lists_every_problem_with_file_and_line(tmp_path: Path) -> None
     lines = result.stdout.strip().splitlines()
     assert len(lines) >= 2
     assert any(line.startswith("cae/1.md:") and "100" in line for line in lines)
-    assert any(line.startswith("cae/2.md:3") for line in lines)
+    assert any(line.startswith("cae/2.md:4") for line in lines)
 
 
 def test_commands_use_the_bundled_demo_without_referentiels() -> None:

@@ -7,7 +7,16 @@ from jalon.labellisation.etoiles import etoile
 
 @pytest.mark.parametrize(
     ("fait", "stars", "audit"),
-    [(0, 1, False), (34.999, 1, False), (35, 2, True), (49.9, 2, True), (50, 3, True), (65, 4, True), (75, 5, True), (100, 5, True)],
+    [
+        (0, 1, False),
+        (34.999, 1, False),
+        (35, 2, True),
+        (49.9, 2, True),
+        (50, 3, True),
+        (65, 4, True),
+        (75, 5, True),
+        (100, 5, True),
+    ],
 )
 def test_stars_are_reached_at_0_35_50_65_75_percent_fait(fait: float, stars: int, audit: bool) -> None:
     result = etoile(fait, 100)

@@ -156,7 +156,8 @@ def validate(
         raise typer.Exit(1) from None
     for referentiel in loaded.referentiels.values():
         out.print(
-            f"{referentiel.id}: {len(referentiel.actions)} actions, {referentiel.root.points:g} points", markup=False
+            f"{referentiel.id}: {len(referentiel.actions)} actions, {referentiel.root.points:g} points",
+            markup=False,
         )
     out.print(
         f"{len(loaded.questions)} questions, {len(loaded.personnalisations)} personnalisations, "
@@ -167,7 +168,9 @@ def validate(
 
 @app.command()
 def demo(
-    scenario: Annotated[Path | None, typer.Argument(help="Scenario file; the bundled demo one when omitted.")] = None,
+    scenario: Annotated[
+        Path | None, typer.Argument(help="Scenario file; the bundled demo one when omitted.")
+    ] = None,
     referentiels: ReferentielsOption = None,
 ) -> None:
     """Show the scores of a scenario as a table, with the label star each référentiel reaches."""
@@ -177,7 +180,9 @@ def demo(
     for referentiel in loaded.referentiels.values():
         root = scores[referentiel.id]
         star = etoile(float(root["point_fait"] or 0), float(root["point_potentiel"] or 0))
-        table = Table(title=f"{referentiel.nom} — {star.etoiles} étoile(s), {star.pourcentage_fait:.1f} % fait")
+        table = Table(
+            title=f"{referentiel.nom} — {star.etoiles} étoile(s), {star.pourcentage_fait:.1f} % fait"
+        )
         for column in ("action", "nom", "potentiel", "fait", "programmé", "pas fait", "non renseigné"):
             table.add_column(column, justify="left" if column in ("action", "nom") else "right")
         for action in referentiel.actions.values():
@@ -187,8 +192,16 @@ def demo(
             table.add_row(
                 "  " * action.depth + (action.identifiant or action.id),
                 action.nom[:60],
-                *(f"{s[k]:g}" for k in ("point_potentiel", "point_fait", "point_programme", "point_pas_fait",
-                                       "point_non_renseigne")),
+                *(
+                    f"{s[k]:g}"
+                    for k in (
+                        "point_potentiel",
+                        "point_fait",
+                        "point_programme",
+                        "point_pas_fait",
+                        "point_non_renseigne",
+                    )
+                ),
             )
         out.print(table)
         if star.audit_requis:

@@ -93,7 +93,9 @@ def read_scenario(path: str | Path, loaded: Referentiels | None = None) -> Scena
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ScenarioError([Problem(where, None, f"cannot read the scenario file ({error.strerror})")]) from None
+        raise ScenarioError(
+            [Problem(where, None, f"cannot read the scenario file ({error.strerror})")]
+        ) from None
     try:
         loader = yaml.SafeLoader(text)
         try:
@@ -144,7 +146,9 @@ def parse_scenario(
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise ScenarioError([Problem(path, 1, "a scenario is a mapping with Collectivité, Réponses, Statuts")])
+        raise ScenarioError(
+            [Problem(path, 1, "a scenario is a mapping with Collectivité, Réponses, Statuts")]
+        )
     known = {"Test", "Collectivité", "Réponses", "Statuts", "Scores"}
     for key in data:
         if key not in known:
@@ -190,7 +194,9 @@ def _read_identite(value: Any, problem: Any) -> Identite:
             continue
         for tag in tag_list:
             if tag not in IDENTITE_VALUES[key]:
-                problem(where, f"{tag!r} is not a valid {key}; expected one of {', '.join(IDENTITE_VALUES[key])}")
+                problem(
+                    where, f"{tag!r} is not a valid {key}; expected one of {', '.join(IDENTITE_VALUES[key])}"
+                )
         identite[key] = frozenset(tag_list)
     return identite
 
@@ -247,7 +253,9 @@ def statut_value(raw: Any) -> Statut | str:
     if isinstance(raw, str):
         statut = STATUT_VALUES.get(raw) or LEGACY_STATUT_VALUES.get(raw)
         if statut is None:
-            return f"unknown statut {raw!r}; expected {', '.join(STATUT_VALUES)} or [fait, programmé, pas fait]"
+            return (
+                f"unknown statut {raw!r}; expected {', '.join(STATUT_VALUES)} or [fait, programmé, pas fait]"
+            )
         return statut
     if isinstance(raw, list) and len(raw) == 3:
         if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in raw):
@@ -281,7 +289,9 @@ def _read_statuts(
         if isinstance(raw, str) and raw in LEGACY_STATUT_VALUES:
             line = lines.get(where)
             at = f"{path}:{line}" if line else path
-            warnings.append(f"{at}: {action_id}: {raw!r} is read as a statut without avancement (non renseigné)")
+            warnings.append(
+                f"{at}: {action_id}: {raw!r} is read as a statut without avancement (non renseigné)"
+            )
         statuts[action_id] = statut
     return statuts
 

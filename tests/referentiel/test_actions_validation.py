@@ -201,18 +201,20 @@ def test_an_identifiant_that_is_not_dotted_numbers_is_reported(tmp_path: Path) -
 
 
 def test_several_problems_of_a_folder_are_reported_together(tmp_path: Path) -> None:
-    mesure = MESURE.replace("categorie: bases", "categorie: base").replace(
-        "pourcentage: 60", "pourcentage: 59"
-    )
+    mesure = MESURE.replace("categorie: bases", "categorie: base")
+    mesure = mesure.replace("pourcentage: 60", "pourcentage: 59")
     orphan = "# Mesure perdue\n" + yaml_block("identifiant: 2.1.1\npoints: 3")
     found = problems_of(mini(tmp_path, {"cae/1.1.1.md": mesure, "cae/2.1.1.md": orphan}))
     assert [located(p) for p in found] == [
-        ("cae/1.1.1.md", 9, "cae_1.1.1.1"),
-        ("cae/2.1.1.md", 1, "cae_2.1.1"),
+        ("cae/1.1.1.md", 1, "cae_1.1.1"),  # pourcentages summing to 99
+        ("cae/1.1.1.md", 9, "cae_1.1.1.1"),  # categorie
+        ("cae/2.1.1.md", 1, "cae_2.1.1"),  # orphan
     ]
-    # The pourcentages are checked once the tree is whole: an orphan could make any sum look wrong.
-    found = problems_of(mini(tmp_path / "sans_orphelin", {"cae/1.1.1.md": mesure}))
-    assert [located(p) for p in found] == [
-        ("cae/1.1.1.md", 1, "cae_1.1.1"),
-        ("cae/1.1.1.md", 9, "cae_1.1.1.1"),
-    ]
+
+
+def test_points_problems_caused_by_an_unreadable_action_are_not_reported(tmp_path: Path) -> None:
+    # Without sous-mesure b, the pourcentages of cae_1.1.1 sum to 40: a consequence, not a second problem.
+    mesure = MESURE.replace("identifiant: 1.1.1.2\n", "")
+    problem = only_problem(mini(tmp_path, {"cae/1.1.1.md": mesure, "preuves/preuves.md": None}))
+    assert located(problem) == ("cae/1.1.1.md", 24, None)
+    assert problem.message.startswith("L'action « Sous-mesure b » n'a pas d'`identifiant`")

@@ -93,7 +93,7 @@ def test_a_file_that_is_not_utf8_is_reported_at_the_line_of_the_bad_byte(tmp_pat
 def test_broken_yaml_in_a_question_file_is_reported(tmp_path: Path) -> None:
     text = QUESTIONS.replace("thematique_id: tourisme", "thematique_id: [tourisme")
     problem = only_problem(mini(tmp_path, {"questions/questions.md": text}))
-    assert (problem.path, problem.line) == ("questions/questions.md", 22)
+    assert (problem.path, problem.line) == ("questions/questions.md", 21)  # the unclosed bracket
     assert "Erreur dans le formatage du code yaml" in problem.message
 
 

@@ -98,7 +98,7 @@ def test_a_broken_yaml_block_is_reported_at_the_line_of_the_error() -> None:
     [mesure], problems = parse_markdown(text, "cae/1.md", ACTIONS, "actions")
     assert mesure.yaml_error
     [problem] = problems
-    assert (problem.path, problem.line) == ("cae/1.md", 5)
+    assert (problem.path, problem.line) == ("cae/1.md", 4)  # the unclosed bracket, not the end of the block
     assert problem.message.startswith("Erreur dans le formatage du code yaml sous « Mesure ». Raison : ")
 
 

@@ -22,7 +22,11 @@ def test_children_all_non_concerne_make_the_parent_non_concerne() -> None:
     s = scores({**NON_CONCERNE_22, "eci_1.1": PROGRAMME})["eci_2.2"]
     assert s["concerne"] is False
     assert s["point_potentiel"] == 0
-    assert (s["total_taches_count"], s["completed_taches_count"], s["pas_concerne_taches_avancement"]) == (3, 3, 3)
+    assert (s["total_taches_count"], s["completed_taches_count"], s["pas_concerne_taches_avancement"]) == (
+        3,
+        3,
+        3,
+    )
 
 
 def test_points_of_a_non_concerne_sibling_go_to_siblings_with_points_and_rescale_children() -> None:
@@ -36,7 +40,11 @@ def test_points_of_a_non_concerne_sibling_go_to_siblings_with_points_and_rescale
     root = s["eci"]
     assert (root["point_fait"], root["point_programme"], root["point_non_renseigne"]) == (0, 10, 90)
     assert root["point_potentiel"] == 100
-    assert (root["total_taches_count"], root["completed_taches_count"], root["pas_concerne_taches_avancement"]) == (9, 4, 3)
+    assert (
+        root["total_taches_count"],
+        root["completed_taches_count"],
+        root["pas_concerne_taches_avancement"],
+    ) == (9, 4, 3)
 
 
 def test_nothing_is_redistributed_at_the_action_level() -> None:
@@ -64,7 +72,9 @@ def test_a_desactivation_removes_the_subtree_from_the_potentiel() -> None:
 
 
 def test_a_score_override_scales_point_fait_of_the_subtree_and_ancestors() -> None:
-    override = Consequence(desactive=None, potentiel_perso=None, score_formule="min(score(eci_1), score(eci_2))")
+    override = Consequence(
+        desactive=None, potentiel_perso=None, score_formule="min(score(eci_1), score(eci_2))"
+    )
     s = scores({"eci_1.1": FAIT, "eci_1.2": FAIT, "eci_2.2": FAIT}, {"eci_1": override})
     assert s["eci_1.1"]["point_fait"] == 0.714
     assert s["eci_1.2"]["point_fait"] == 1.429

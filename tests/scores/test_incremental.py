@@ -14,9 +14,9 @@ from tests.scores.real import official
 
 STATUTS = st.one_of(
     st.sampled_from([FAIT, PROGRAMME, PAS_FAIT, NON_RENSEIGNE, NON_CONCERNE, None]),
-    st.tuples(st.integers(0, 20), st.integers(0, 20)).filter(lambda t: t[0] + t[1] <= 20).map(
-        lambda t: Statut.detaille(t[0] / 20, t[1] / 20, (20 - t[0] - t[1]) / 20)
-    ),
+    st.tuples(st.integers(0, 20), st.integers(0, 20))
+    .filter(lambda t: t[0] + t[1] <= 20)
+    .map(lambda t: Statut.detaille(t[0] / 20, t[1] / 20, (20 - t[0] - t[1]) / 20)),
 )
 
 
@@ -44,7 +44,10 @@ IDENTITES = st.fixed_dictionaries(
     {
         "type": st.sampled_from([frozenset({"commune"}), frozenset({"EPCI"}), frozenset({"syndicat"})]),
         "population": st.sampled_from(
-            [frozenset({"moins_de_5000", "moins_de_10000", "moins_de_20000"}), frozenset({"plus_de_20000", "plus_de_100000"})]
+            [
+                frozenset({"moins_de_5000", "moins_de_10000", "moins_de_20000"}),
+                frozenset({"plus_de_20000", "plus_de_100000"}),
+            ]
         ),
         "localisation": st.sampled_from([frozenset({"DOM"}), frozenset({"Metropole"})]),
     }
@@ -58,7 +61,9 @@ def _check(referentiel_id: str, data: st.DataObject) -> None:
     identite = data.draw(IDENTITES)
     consequences: dict[str, Consequence] = consequences_for(loaded, identite, data.draw(_answers()))
     statuts: dict[str, Statut] = {
-        k: v for k, v in data.draw(st.dictionaries(st.sampled_from(targets), STATUTS, max_size=60)).items() if v
+        k: v
+        for k, v in data.draw(st.dictionaries(st.sampled_from(targets), STATUTS, max_size=60)).items()
+        if v
     }
     live = LiveScores(tree, statuts, consequences)
     for _ in range(data.draw(st.integers(1, 8))):
@@ -103,7 +108,12 @@ def test_recomputing_every_mesure_node_by_node_equals_a_full_evaluation() -> Non
     tree = scoring_tree(loaded.referentiels["cae"])
     identite = {"type": frozenset({"EPCI"}), "population": frozenset({"plus_de_20000"})}
     consequences = consequences_for(loaded, identite, {"AOM_1": "OUI", "dechets_2": "NON"})
-    statuts = {"cae_1.1.1.1.1": FAIT, "cae_1.1.1.4.3": NON_CONCERNE, "cae_3.3.5.1.1": FAIT, "cae_1.2.3.1.1": FAIT}
+    statuts = {
+        "cae_1.1.1.1.1": FAIT,
+        "cae_1.1.1.4.3": NON_CONCERNE,
+        "cae_3.3.5.1.1": FAIT,
+        "cae_1.2.3.1.1": FAIT,
+    }
     live = LiveScores(tree, statuts, consequences)
     live.recompute_all()
     assert live.as_dict() == compute_scores(tree, statuts, consequences).as_dict()

@@ -10,7 +10,18 @@ from jalon.scores.rounding import round3
 
 
 def test_round3_matches_python_round_on_known_traps() -> None:
-    values = [0.3375, 0.3374999999999999, 0.0625, 0.0005, 2.675, 1.0005, 0.6000000000000001, 499.9995, 0.0, -0.0625]
+    values = [
+        0.3375,
+        0.3374999999999999,
+        0.0625,
+        0.0005,
+        2.675,
+        1.0005,
+        0.6000000000000001,
+        499.9995,
+        0.0,
+        -0.0625,
+    ]
     assert round3(np.array(values)).tolist() == [round(v, 3) for v in values]
 
 

@@ -31,4 +31,6 @@ def test_sum_rows_adds_rows_in_order_for_any_width(k: int, width: int, data: st.
 def test_sum_rows_adds_rows_in_order_for_score_matrices(k: int, nodes: int, data: st.DataObject) -> None:
     cube = [[[data.draw(VALUES) for _ in range(3)] for _ in range(nodes)] for _ in range(k)]
     result = sum_rows(np.array(cube))
-    assert result.tolist() == [[sequential([cube[i][n][f] for i in range(k)]) for f in range(3)] for n in range(nodes)]
+    assert result.tolist() == [
+        [sequential([cube[i][n][f] for i in range(k)]) for f in range(3)] for n in range(nodes)
+    ]

@@ -68,7 +68,9 @@ class ActionFiles:
 
     tops: list[ActionNode] = field(default_factory=list)  # to be placed by their id
     problems: list[Problem] = field(default_factory=list)
-    blocking: bool = False  # a problem that leaves the tree incomplete or its numbers unknown
+    # Identifiants whose children or numbers are not all known because of a reported problem: their
+    # points problems (and their ancestors') would only be consequences of it, so they are not reported.
+    suspects: set[str] = field(default_factory=set)
     unreadable: bool = False  # some action's identifiant could not be read
 
 
@@ -78,15 +80,16 @@ class _Reader:
         self.referentiel = referentiel
         self.found = found
 
-    def report(self, line: int, message: str, identifiant: str | None, *, blocking: bool) -> None:
+    def report(self, line: int, message: str, identifiant: str | None) -> None:
         subject = None if identifiant is None else action_id(self.referentiel, identifiant)
         self.found.problems.append(Problem(self.path, line, message, subject))
-        self.found.blocking |= blocking
 
     def read(self, md: MarkdownNode, parent: ActionNode | None, *, quiet: bool = False) -> None:
         node = self.node(md, quiet)
         kids = md.kids(ACTIONS)
         if node is None:  # its children are still read, and placed by their own ids
+            # Its parent lost a child; a node alone in its file could be under any: the root is suspected.
+            self.found.suspects.add(parent.identifiant if parent is not None else "")
             for kid in kids:
                 self.read(kid, None, quiet=True)
             return
@@ -103,17 +106,14 @@ class _Reader:
                 f"(ligne {parent.source.line}), mais son identifiant n'est pas celui d'un enfant de {here} : "
                 f"attendu un identifiant {expected}.",
                 node.identifiant,
-                blocking=True,
             )
+            self.found.suspects.update((parent.identifiant, parent_identifiant(node.identifiant)))
             self.found.tops.append(node)
         for kid in kids:
             self.read(kid, node)
 
     def node(self, md: MarkdownNode, quiet: bool) -> ActionNode | None:
         nom = md.title or ""
-        self.found.blocking |= md.yaml_error
-        if md.yaml_error:
-            self.found.unreadable = True
         if "identifiant" not in md.data:
             if not md.yaml_error:  # a broken yaml block is reported already
                 self.report(
@@ -121,9 +121,8 @@ class _Reader:
                     f"L'action « {nom} » n'a pas d'`identifiant` : attendu sous son titre un bloc yaml avec "
                     "une ligne `identifiant: 1.2.3`.",
                     None,
-                    blocking=True,
                 )
-            self.found.blocking = self.found.unreadable = True
+            self.found.unreadable = True
             return None
         value = md.data["identifiant"]
         identifiant = None
@@ -135,13 +134,16 @@ class _Reader:
                 md.line,
                 f"L'action « {nom} » a un `identifiant` invalide ({value!r}) : {_EXPECTED_IDENTIFIANT}.",
                 None,
-                blocking=True,
             )
             self.found.unreadable = True
             return None
         fields, errors = validate(ActionYaml, md.data)
         for key, message in errors:
-            self.report(md.line, message, identifiant, blocking=key in ("points", "pourcentage"))
+            self.report(md.line, message, identifiant)
+            if key in ("points", "pourcentage"):
+                self.found.suspects.add(identifiant)
+        if md.yaml_error:  # another of its yaml blocks is broken
+            self.found.suspects.add(identifiant)
         fields = fields or ActionYaml()
         if identifiant == "" and "referentiel" not in md.data:
             self.report(
@@ -150,7 +152,6 @@ class _Reader:
                 "attendu une ligne `referentiel: …` dans son bloc yaml, avec l'un de "
                 f"{', '.join(REFERENTIEL_NAMES)}.",
                 identifiant,
-                blocking=False,
             )
         return ActionNode(
             identifiant=identifiant,
@@ -217,6 +218,17 @@ class Assembly:
     root_source: Source | None
 
 
+def _with_ancestors(identifiants: set[str]) -> set[str]:
+    found: set[str] = set()
+    for identifiant in identifiants:
+        while identifiant not in found:
+            found.add(identifiant)
+            if not identifiant:
+                break
+            identifiant = parent_identifiant(identifiant)
+    return found
+
+
 def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNode]]]) -> Assembly:
     """Assemble the files (relative path, parsed nodes) of one référentiel folder into its tree."""
     referentiel = None
@@ -228,14 +240,13 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
     for path, md_nodes in files:
         read_actions(md_nodes, path, ref, found)
     problems = found.problems
-    blocking = found.blocking
+    suspects = found.suspects
 
     def aid(identifiant: str) -> str:
         return action_id(ref, identifiant)
 
     roots = [node for node in found.tops if node.identifiant == ""]
     if len(roots) != 1:
-        blocking = True
         message = (
             "Le dossier de markdowns doit contenir une unique action racine (dont l'identifiant est ''). "
             f"{len(roots)} trouvé(s)"
@@ -270,7 +281,7 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
                 continue
             first = index.setdefault(node.identifiant, node)
             if first is not node:
-                blocking = True
+                suspects.add(parent_identifiant(node.identifiant))
                 problems.append(
                     Problem(
                         node.source.path,
@@ -288,15 +299,14 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
         if parent in children and (parent or root is not None):
             children[parent].append(node)
             continue
-        if node.quiet or not parent:
-            blocking = True
+        if node.quiet or not parent:  # reported through its unreadable parent, or the missing root
             continue
-        blocking = True
         ancestors = []
         while parent:
             ancestors.append(parent)
             parent = parent_identifiant(parent)
         present = next((ancestor for ancestor in ancestors[1:] if ancestor in index), None)
+        suspects.add(present or "")
         if present is not None:
             message = (
                 f"Il manque un niveau entre l'action {aid(present)} et son enfant {aid(identifiant)} : "
@@ -314,11 +324,11 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
     if root is not None:
         action_ids.add(ref)
     root_source = root.source if root is not None else None
-    if root is None or blocking:
+    if root is None:
         return Assembly(ref, None, action_ids, not found.unreadable, problems, root_source)
 
-    # Every node reachable from the root (all of them, since nothing is blocking), layer by layer: with
-    # each node's children in natural order, each layer is in natural order too.
+    # Every node reachable from the root, layer by layer: with each node's children in natural order,
+    # each layer is in natural order too.
     ids = {identifiant: aid(identifiant) for identifiant in index}
     ids[""] = ref
     order: list[ActionNode] = []
@@ -342,11 +352,13 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
         ids[node.identifiant]: node.pourcentage for node in order if node.pourcentage is not None
     }
     points, issues = distribute_points(kids, md_points, md_pourcentages)
-    if issues:
-        sources = {ids[node.identifiant]: node.source for node in order}
-        for issue in issues:
+    doubtful = {aid(identifiant) for identifiant in _with_ancestors(suspects)}
+    sources = {ids[node.identifiant]: node.source for node in order}
+    for issue in issues:
+        if issue.action_id not in doubtful:
             source = sources[issue.action_id]
             problems.append(Problem(source.path, source.line, issue.message, issue.action_id))
+    if problems or found.unreadable:  # an unreadable node is reported with the file's yaml problems
         return Assembly(ref, None, action_ids, not found.unreadable, problems, root_source)
 
     actions: dict[str, Action] = {}
@@ -369,4 +381,4 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
         )
     deepest = max(action.depth for action in actions.values() if action.is_leaf)
     tree = Referentiel(id=ref, nom=root.nom, action_level=max(0, deepest - 2), actions=actions)
-    return Assembly(ref, tree, action_ids, True, problems, root_source)
+    return Assembly(ref, tree, action_ids, True, [], root_source)

@@ -149,8 +149,7 @@ def _read_yaml(
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else {}
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = first_line + mark.line if mark is not None else first_line
+        line = first_line + _error_line(error, content)
         reason = getattr(error, "problem", None) or str(error).splitlines()[0]
         return {}, {}, Problem(path, line, _yaml_message(title, str(reason)))
     except (ValueError, OverflowError) as error:  # e.g. a date like 2024-13-45
@@ -166,6 +165,22 @@ def _read_yaml(
             if isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.ScalarNode):
                 raw[str(key.value)] = str(value.value)
     return data, raw, None
+
+
+def _error_line(error: yaml.YAMLError, content: str) -> int:
+    """The 0-based line of the block where the error is."""
+    mark = getattr(error, "problem_mark", None)
+    if mark is None:
+        return 0
+    lines = content.split("\n")
+    if "".join(lines[mark.line :]).strip():
+        return int(mark.line)
+    # The parser ran off the end of the block (an unclosed bracket or quote): the construct it was
+    # reading started at the context mark, or else on the last written line.
+    context = getattr(error, "context_mark", None)
+    if context is not None and context.line < mark.line:
+        return int(context.line)
+    return max((number for number, text in enumerate(lines) if text.strip()), default=0)
 
 
 def _yaml_message(title: str | None, reason: str) -> str:

@@ -123,8 +123,8 @@ def distribute_points(
         for child, value in zip(siblings, pourcentages, strict=True):
             points[child] = (value or 0.0) / 100 * parent_points
 
-    missing = [node for node in forward if node not in points and node not in blocked | unchecked]
-    for node in missing:
+    reported = blocked | unchecked
+    for node in (node for node in forward if node not in points and node not in reported):
         issues.append(
             PointsIssue(
                 node,
@@ -136,7 +136,7 @@ def distribute_points(
 
     for node in forward:
         siblings = kids.get(node, [])
-        if not siblings or node in unchecked or node in blocked or node not in points:
+        if not siblings or node in reported or node not in points:
             continue
         if any(child not in points for child in siblings):
             continue

@@ -127,7 +127,7 @@ def sum_rows(gathered: FloatArray) -> FloatArray:
     changes the last bits — so that case is summed by hand. A test pins both.
     """
     if gathered.shape[1] == 1:
-        acc = gathered[0]
+        acc: FloatArray = gathered[0]
         for row in gathered[1:]:
             acc = acc + row
         return acc

@@ -22,6 +22,8 @@ import numpy as np
 
 from jalon.regles.consequences import Consequence, apply_score_formule
 from jalon.scores.engine import (
+    _SCORE_REF,
+    COMPLETED,
     FAIT,
     FAIT_AV,
     N_COLUMNS,
@@ -29,14 +31,12 @@ from jalon.scores.engine import (
     OVERRIDE_COLUMNS,
     PAS_CONCERNE_AV,
     TOTAL,
-    COMPLETED,
-    _SCORE_REF,
-    ScoreValue,
     Scores,
+    ScoreValue,
     compute_scores,
 )
 from jalon.scores.statuts import Statut
-from jalon.scores.tree import ScoringTree
+from jalon.scores.tree import BoolArray, FloatArray, ScoringTree
 
 
 class LiveScores:
@@ -349,15 +349,15 @@ class LiveScores:
         t = self.tree
         n = t.n
 
-        def array(values: list[float]) -> np.ndarray:  # type: ignore[type-arg]
+        def array(values: list[float]) -> FloatArray:
             a = np.zeros(n + 1)
             a[:n] = values
             return a
 
-        def optional(values: list[float | None]) -> np.ndarray:  # type: ignore[type-arg]
+        def optional(values: list[float | None]) -> FloatArray:
             return array([np.nan if v is None else v for v in values])
 
-        def flags(values: list[bool]) -> np.ndarray:  # type: ignore[type-arg]
+        def flags(values: list[bool]) -> BoolArray:
             a = np.zeros(n + 1, dtype=np.bool_)
             a[:n] = values
             return a

@@ -97,9 +97,7 @@ def build_scoring_tree(referentiel: Referentiel) -> ScoringTree:
     index = {action_id: i for i, action_id in enumerate(ids)}
     n = len(ids)
     depth = np.array([actions[a].depth for a in ids], dtype=np.intp)
-    parent = np.array(
-        [index[p] if (p := actions[a].parent) is not None else -1 for a in ids], dtype=np.intp
-    )
+    parent = np.array([index[p] if (p := actions[a].parent) is not None else -1 for a in ids], dtype=np.intp)
     children = tuple(tuple(index[c] for c in sorted(actions[a].children)) for a in ids)
     points = np.zeros(n + 1)
     points[:n] = [actions[a].points for a in ids]
