@@ -90,7 +90,11 @@ class LiveScores:
         self._has_consequence = s.has_consequence[:n].tolist()
         self._pot = s.potentiel[:n].tolist()
         self._base = [s.matrix_base[:n, c].tolist() for c in range(N_COLUMNS)]
-        self._final = [s.matrix[:n, c].tolist() for c in range(N_COLUMNS)]
+        # Phase 6 only rewrites the override columns: the others are shared with the phase-5 lists.
+        self._final = [
+            s.matrix[:n, c].tolist() if c in OVERRIDE_COLUMNS else self._base[c] for c in range(N_COLUMNS)
+        ]
+        self._concerne_changed: set[int] = set()
         self._pp_base = s.point_potentiel_base[:n].tolist()
         self._pp = s.point_potentiel[:n].tolist()
         self._po_base = [None if p != p else p for p in s.perso_out_base[:n].tolist()]
@@ -271,7 +275,7 @@ class LiveScores:
                 row = [0.0, 0.0, 0.0, pot, n, 0.0, 0.0, 0.0, 0.0, 0.0]
             for column in range(N_COLUMNS):
                 base[column][x] = row[column]
-            self._concerne[x] = not self._nc[x]
+            concerne = not self._nc[x]
         else:
             kids = self._children[x]
             for column in range(N_COLUMNS):
@@ -280,7 +284,10 @@ class LiveScores:
                 for c in kids:
                     total = total + values[c]
                 base[column][x] = total
-            self._concerne[x] = any(self._concerne[c] for c in kids)
+            concerne = any(self._concerne[c] for c in kids)
+        if concerne != self._concerne[x]:
+            self._concerne[x] = concerne
+            self._concerne_changed.add(x)
         self._pp_base[x] = pot
         self._po_base[x] = self._perso[x] if self._has_consequence[x] and not self._desactive[x] else None
 
@@ -288,15 +295,19 @@ class LiveScores:
         """Phase 6 (overrides) from the phase-5 values, then phase 7 where it may have changed."""
         touched = dirty.union(self._override_region)
         base, final = self._base, self._final
+        for column in OVERRIDE_COLUMNS:
+            base_column, final_column = base[column], final[column]
+            for x in touched:
+                final_column[x] = base_column[x]
         for x in touched:
-            for column in range(N_COLUMNS):
-                final[column][x] = base[column][x]
             self._pp[x] = self._pp_base[x]
             self._po[x] = self._po_base[x]
         self._apply_overrides()
+        # renseigne reads the node's own fields and its parent's concerne
         renseigne_nodes = set(touched)
-        for x in touched:
+        for x in self._concerne_changed:
             renseigne_nodes.update(self._children[x])
+        self._concerne_changed.clear()
         nr = final[NON_RENSEIGNE]
         for x in renseigne_nodes:
             p = self._parent[x]

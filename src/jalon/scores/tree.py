@@ -46,6 +46,10 @@ class ScoringTree:
     # Per depth d: (max children) × (nodes of depth d), padded with the sentinel. Row j holds the j-th
     # child of every node, so that summing over axis 0 adds children one after the other, in order.
     child_matrix: tuple[IntArray, ...]
+    # The same children, for sums: per depth, blocks (positions of the nodes in the depth, their
+    # child matrix) grouping nodes of similar widths, so that one very wide node does not pad every
+    # other one; leaves are in no block (their children sum is 0).
+    child_blocks: tuple[tuple[tuple[IntArray, IntArray], ...], ...]
     _subtrees: dict[int, IntArray] = field(default_factory=dict, repr=False)
     _children_arrays: dict[int, IntArray] = field(default_factory=dict, repr=False)
 
@@ -119,6 +123,9 @@ def build_scoring_tree(referentiel: Referentiel) -> ScoringTree:
         for r, kids in enumerate(rows):
             matrix[: len(kids), r] = kids
         child_matrix.append(matrix)
+    child_blocks = tuple(
+        _blocks(children, depth_start[d], depth_start[d + 1], n) for d in range(max_depth + 1)
+    )
     return ScoringTree(
         referentiel=referentiel.id,
         action_level=referentiel.action_level,
@@ -132,4 +139,29 @@ def build_scoring_tree(referentiel: Referentiel) -> ScoringTree:
         leaf_count=leaf_count,
         depth_start=tuple(depth_start),
         child_matrix=tuple(child_matrix),
+        child_blocks=child_blocks,
     )
+
+
+def _blocks(
+    children: tuple[tuple[int, ...], ...], start: int, stop: int, sentinel: int
+) -> tuple[tuple[IntArray, IntArray], ...]:
+    """Group the nodes of one depth by width: a block is cut where padding to a wider node would
+    waste more cells than the block holds."""
+    widths = sorted((len(children[i]), i - start) for i in range(start, stop) if children[i])
+    groups: list[list[tuple[int, int]]] = []
+    for width, position in widths:
+        if groups and width * (len(groups[-1]) + 1) <= 2 * (sum(w for w, _ in groups[-1]) + width):
+            groups[-1].append((width, position))
+        else:
+            groups.append([(width, position)])
+    blocks = []
+    for group in groups:
+        positions = np.array(sorted(p for _, p in group), dtype=np.intp)
+        width = max(w for w, _ in group)
+        matrix = np.full((width, len(positions)), sentinel, dtype=np.intp)
+        for column, p in enumerate(positions.tolist()):
+            kids = children[start + p]
+            matrix[: len(kids), column] = kids
+        blocks.append((positions, matrix))
+    return tuple(blocks)
