@@ -18,7 +18,7 @@ import numpy as np
 from jalon.regles.consequences import Consequence, apply_score_formule
 from jalon.scores.rounding import round3
 from jalon.scores.statuts import Statut
-from jalon.scores.tree import BoolArray, FloatArray, IntArray, ScoringTree
+from jalon.scores.tree import BoolArray, FloatArray, ScoringTree
 
 # Columns of the score matrix.
 FAIT, PROGRAMME, PAS_FAIT, NON_RENSEIGNE = 0, 1, 2, 3
@@ -85,39 +85,33 @@ class Scores:
         rounded = round3(np.column_stack((tree.points[:n], self.point_potentiel[:n], m[:, :4])))
         perso = self.perso_out[:n]
         perso_rounded = round3(np.nan_to_num(perso))
-        columns = rounded.tolist()
         perso_list = [
-            None if np.isnan(raw) else (r if raw else raw)
+            None if raw != raw else (r if raw else raw)  # raw != raw: NaN stands for null
             for raw, r in zip(perso.tolist(), perso_rounded.tolist(), strict=True)
         ]
-        counts = m[:, [TOTAL, COMPLETED, PAS_CONCERNE_AV]].astype(np.int64).tolist()
-        avancements = m[:, [FAIT_AV, PROGRAMME_AV, PAS_FAIT_AV]].tolist()
-        concerne = self.concerne[:n].tolist()
-        desactive = self.desactive[:n].tolist()
-        renseigne = self.renseigne[:n].tolist()
-        out: dict[str, dict[str, ScoreValue]] = {}
-        for i in range(n - 1, -1, -1):  # deepest first, root last, like the reference output
-            ref, pot, fait, prog, pas_fait, nr = columns[i]
-            total, completed, pas_concerne = counts[i]
-            fait_av, prog_av, pas_fait_av = avancements[i]
-            out[tree.ids[i]] = {
-                "point_referentiel": ref,
-                "point_potentiel": pot,
-                "point_potentiel_perso": perso_list[i],
-                "point_fait": fait,
-                "point_programme": prog,
-                "point_pas_fait": pas_fait,
-                "point_non_renseigne": nr,
-                "concerne": concerne[i],
-                "desactive": desactive[i],
-                "renseigne": renseigne[i],
-                "total_taches_count": total,
-                "completed_taches_count": completed,
-                "fait_taches_avancement": fait_av,
-                "programme_taches_avancement": prog_av,
-                "pas_fait_taches_avancement": pas_fait_av,
-                "pas_concerne_taches_avancement": pas_concerne,
-            }
+        counts = m[:, [TOTAL, COMPLETED, PAS_CONCERNE_AV]].astype(np.int64).T.tolist()
+        avancements = m[:, [FAIT_AV, PROGRAMME_AV, PAS_FAIT_AV]].T.tolist()
+        ref, pot, fait, prog, pas_fait, nr = rounded.T.tolist()
+        columns = (
+            ref,
+            pot,
+            perso_list,
+            fait,
+            prog,
+            pas_fait,
+            nr,
+            self.concerne[:n].tolist(),
+            self.desactive[:n].tolist(),
+            self.renseigne[:n].tolist(),
+            counts[0],
+            counts[1],
+            *avancements,
+            counts[2],
+        )
+        rows = list(zip(*columns, strict=True))
+        ids = tree.ids
+        # Deepest first, root last, like the reference output.
+        out = {ids[i]: dict(zip(SCORE_FIELDS, rows[i], strict=True)) for i in range(n - 1, -1, -1)}
         return out
 
 
