@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jalon.referentiel.model import Personnalisation, Regle, RegleType, Source
 from jalon.regles import Consequence, FormuleError, Reponse, apply_score_formule, evaluate_consequences
-from jalon.regles.parser import _parse
+from jalon.regles.evaluate import evaluate_formule
+from jalon.regles.parser import _parse, parse_formule
 
 
 def personnalisation(
@@ -146,3 +149,22 @@ def test_apply_score_formule_gives_a_float() -> None:
 def test_apply_score_formule_on_a_textual_result_is_an_error() -> None:
     with pytest.raises(FormuleError, match="au lieu d'un nombre"):
         apply_score_formule("min(score(eci_1), commune)", {"eci_1": 0.5})
+
+
+@given(
+    st.floats(min_value=0, max_value=10, allow_nan=False),
+    st.floats(min_value=0, max_value=10, allow_nan=False),
+    st.sampled_from(
+        [
+            "min(score(eci_1), score(eci_2))",
+            "max(score(eci_1), 0.8) * score(eci_2)",
+            "score(eci_1) - score(eci_2) / 3",
+        ]
+    ),
+)
+def test_score_formula_with_numbers_equals_the_reference_textual_substitution(
+    a: float, b: float, formule: str
+) -> None:
+    textual = formule.replace("score(eci_1)", str(a)).replace("score(eci_2)", str(b))
+    expected = evaluate_formule(parse_formule(textual), {}, {})
+    assert apply_score_formule(formule, {"eci_1": a, "eci_2": b}) == expected

@@ -121,20 +121,16 @@ def apply_score_formule(score_formule: str, ratios: Mapping[str, float | None]) 
     Every `score(<id>)` is replaced by the decimal text of its ratio, as the reference does; the result is
     None when a referenced action has no ratio.
     """
-    missing = False
-
-    def ratio_text(match: re.Match[str]) -> str:
-        nonlocal missing
-        ratio = ratios.get(match.group(1))
+    # The reference substitutes the decimal text of each ratio and parses again; str(float) reads back
+    # as the same float, so evaluating the parsed formula with the numbers gives the same value.
+    referenced = _SCORE_CALL.findall(score_formule)
+    values: dict[str, float] = {}
+    for action_id in referenced:
+        ratio = ratios.get(action_id)
         if ratio is None:
-            missing = True
-            return match.group(0)
-        return str(float(ratio))
-
-    substituted = _SCORE_CALL.sub(ratio_text, score_formule)
-    if missing:
-        return None
-    value = evaluate_formule(parse_formule(substituted), {}, {})
+            return None
+        values[action_id] = float(ratio)
+    value = evaluate_formule(parse_formule(score_formule), {}, {}, values)
     if value is None:
         return None
     if isinstance(value, str):

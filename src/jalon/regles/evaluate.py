@@ -65,15 +65,17 @@ def evaluate_formule(
     formule: Formule,
     reponses: Mapping[str, Reponse],
     identite: Mapping[str, Collection[str]],
+    scores: Mapping[str, float] | None = None,
 ) -> Value:
     """The value of a formula; raises ReponseMissing or FormuleError (never another exception).
 
     `reponses` maps question ids to answers (`OUI`/`NON`, an option id, a proportion); unanswered
     questions are absent. `identite` maps `type`, `population` and `localisation` to the tags of the
-    collectivité; a missing property has no tags.
+    collectivité; a missing property has no tags. `scores` gives the value of `score(<id>)` (phase 6);
+    without it, or for an id it lacks, `score(<id>)` stays symbolic.
     """
     try:
-        return _evaluate(formule, reponses, identite)
+        return _evaluate(formule, reponses, identite, scores)
     except _Failure as failure:
         detail = failure.detail if failure.node is formule else f"{failure.detail} dans « {failure.node} »"
         raise FormuleError(f"formule « {formule} »: {detail}", detail=detail) from None
@@ -91,14 +93,19 @@ def value_text(value: Value) -> str:
 
 
 def _evaluate(
-    node: Formule, reponses: Mapping[str, Reponse], identite: Mapping[str, Collection[str]]
+    node: Formule,
+    reponses: Mapping[str, Reponse],
+    identite: Mapping[str, Collection[str]],
+    scores: Mapping[str, float] | None,
 ) -> Value:
     match node:
         case Number(value) | Boolean(value) | Name(value):
             return value
         case ReponseEquals(question, expected):
             # Python equality, as the reference: `reponse(q, VRAI)` only matches a boolean (or 1) answer.
-            return question in reponses and reponses[question] == _evaluate(expected, reponses, identite)
+            return question in reponses and reponses[question] == _evaluate(
+                expected, reponses, identite, scores
+            )
         case ReponseValue():
             return _proportion(node, reponses)
         case Identite(key, expected):
@@ -106,30 +113,34 @@ def _evaluate(
                 raise _Failure(
                     f"{key} n'est pas une propriété d'identité (type, population ou localisation)", node
                 )
-            return _evaluate(expected, reponses, identite) in identite.get(key, ())
+            return _evaluate(expected, reponses, identite, scores) in identite.get(key, ())
         case Score(action_id):
+            if scores is not None and action_id in scores:
+                return scores[action_id]
             return f"score({action_id})"
         case MinMax(function, left, right):
-            a = _evaluate(left, reponses, identite)
-            b = _evaluate(right, reponses, identite)
+            a = _evaluate(left, reponses, identite, scores)
+            b = _evaluate(right, reponses, identite, scores)
             if isinstance(a, int | float) and isinstance(b, int | float):
                 return min(a, b) if function == "min" else max(a, b)
             # Not both numbers (a deferred score): the formula stays symbolic, to be finished in phase 6.
             return f"{function}({value_text(a)}, {value_text(b)})"
         case Arithmetic(_, left, right):
             return _arithmetic(
-                node, _evaluate(left, reponses, identite), _evaluate(right, reponses, identite)
+                node,
+                _evaluate(left, reponses, identite, scores),
+                _evaluate(right, reponses, identite, scores),
             )
         case Logical("ou", left, right):
-            a = _evaluate(left, reponses, identite)
-            return a if a else _evaluate(right, reponses, identite)
+            a = _evaluate(left, reponses, identite, scores)
+            return a if a else _evaluate(right, reponses, identite, scores)
         case Logical(_, left, right):
-            a = _evaluate(left, reponses, identite)
-            return _evaluate(right, reponses, identite) if a else a
+            a = _evaluate(left, reponses, identite, scores)
+            return _evaluate(right, reponses, identite, scores) if a else a
         case If(condition, then, otherwise):
-            if _evaluate(condition, reponses, identite):
-                return _evaluate(then, reponses, identite)
-            return None if otherwise is None else _evaluate(otherwise, reponses, identite)
+            if _evaluate(condition, reponses, identite, scores):
+                return _evaluate(then, reponses, identite, scores)
+            return None if otherwise is None else _evaluate(otherwise, reponses, identite, scores)
     raise AssertionError(f"unknown formula node {node!r}")  # pragma: no cover - the union is exhaustive
 
 

@@ -217,7 +217,8 @@ class _ToAst(Transformer[Token, Formule]):
 def _parser() -> Lark:
     # Built on first use rather than at import: compiling the LALR tables takes a few milliseconds.
     grammar = files("jalon.regles").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", transformer=_ToAst())
+    # cache=True keeps the analysed grammar in a temporary file: later processes start faster.
+    return Lark(grammar, parser="lalr", lexer="contextual", transformer=_ToAst(), cache=True)
 
 
 def parse_formule(text: str) -> Formule:
