@@ -23,25 +23,8 @@ import yaml
 
 from jalon.referentiel.errors import Problem
 from jalon.referentiel.model import Referentiels
+from jalon.regles.evaluate import IDENTITE_VALUES as IDENTITE_VALUES  # re-exported for callers
 from jalon.scores.statuts import FAIT, NON_CONCERNE, NON_RENSEIGNE, PAS_FAIT, PROGRAMME, Statut
-
-IDENTITE_VALUES: dict[str, tuple[str, ...]] = {
-    "type": ("commune", "EPCI", "syndicat", "syndicat_traitement"),
-    "population": (
-        "moins_de_3000",
-        "moins_de_5000",
-        "moins_de_10000",
-        "moins_de_20000",
-        "moins_de_50000",
-        "moins_de_100000",
-        "plus_de_3000",
-        "plus_de_20000",
-        "plus_de_100000",
-        "plus_de_300000",
-        "plus_de_800000",
-    ),
-    "localisation": ("DOM", "Metropole"),
-}
 
 STATUT_VALUES: dict[str, Statut] = {
     "fait": FAIT,
