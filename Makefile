@@ -14,9 +14,9 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## Start the product on its embedded defaults (the bundled demo référentiel and scenario).
+## Start the web application on its embedded defaults (SQLite in .jalon/, the bundled demo référentiel).
 run: install
-	$(BIN)/jalon demo
+	$(BIN)/jalon serve
 
 lint: install
 	$(BIN)/ruff check src tests bench

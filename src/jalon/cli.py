@@ -206,3 +206,39 @@ def demo(
         out.print(table)
         if star.audit_requis:
             out.print("From the second star on, the label requires an audit.")
+
+
+@app.command()
+def serve(
+    referentiels: ReferentielsOption = None,
+    port: Annotated[int, typer.Option("--port", "-p", help="Port on 127.0.0.1.")] = 8000,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database", help="sqlite:///FILE or postgresql://user@host/name; SQLite in .jalon/ else."
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path, typer.Option("--data", help="Folder of the SQLite database and secret key.")
+    ] = Path(".jalon"),
+) -> None:
+    """Start the web application: migrate, import the référentiels, create the demo data, serve."""
+    from jalon.web.serve import configure, prepare
+
+    configure(database, data_dir.resolve())
+    prepared = prepare(referentiels)
+    for problem in prepared.problems:
+        err.print(str(problem), markup=False)
+    if prepared.problems:
+        err.print(f"[red]{len(prepared.problems)} problem(s): the référentiel was not imported[/red]")
+        if prepared.version_id is None:
+            raise typer.Exit(2)
+        err.print(f"serving the previous version ({prepared.version_id})")
+    elif prepared.imported:
+        out.print(f"référentiels imported as version {prepared.version_id}", markup=False)
+    if prepared.admin_password:
+        out.print(f"admin account: admin / {prepared.admin_password} (shown once)", markup=False)
+    out.print(f"Jalon on http://127.0.0.1:{port}/ (API: /api/docs, /api/openapi.json)", markup=False)
+    from django.core.management import call_command
+
+    call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)

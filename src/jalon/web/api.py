@@ -1,0 +1,241 @@
+"""The JSON API (django-ninja) at /api/, OpenAPI at /api/openapi.json.
+
+Authentication by session (with CSRF) or by a personal token (``Authorization: Bearer jalon_…``).
+A collectivité the caller is not a member of answers 404, as if it did not exist; a member whose role
+cannot write gets 403. Bad input gets 400 with ``{"detail": [{"field": …, "reason": …}]}``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError, ValidationError
+from ninja.security import HttpBearer, django_auth
+
+from jalon.web.collectivites.models import Collectivite
+from jalon.web.collectivites.services import can_write, collectivites_of, identite, role_of, user_of_token
+from jalon.web.referentiels.services import current_version, loaded_version
+from jalon.web.statuts import services
+from jalon.web.statuts.models import HistoryEntry, Reponse, StatutRecord
+from jalon.web.statuts.services import InputError
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = user_of_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+def build_api() -> NinjaAPI:
+    api = NinjaAPI(
+        title="Jalon",
+        version="1",
+        description="Statuts, réponses, scores et historique d'une collectivité.",
+        auth=[TokenAuth(), django_auth],
+        urls_namespace="api",
+    )
+
+    @api.exception_handler(InputError)
+    def input_error(request: HttpRequest, exc: InputError) -> HttpResponse:
+        return api.create_response(
+            request, {"detail": [{"field": exc.field, "reason": exc.reason}]}, status=400
+        )
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        # ninja's locations start with where the value came from ("body", "query"…): keep the field.
+        detail = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
+                or "body",
+                "reason": e.get("msg", ""),
+            }
+            for e in exc.errors
+        ]
+        return api.create_response(request, {"detail": detail}, status=400)
+
+    _routes(api)
+    return api
+
+
+class CollectiviteOut(Schema):
+    id: int
+    nom: str
+    type: str
+    population: int
+    localisation: str
+    role: str
+
+
+class StatutIn(Schema):
+    avancement: str | None = None
+    detaille: list[int] | None = None
+
+
+class ExplicationIn(Schema):
+    texte: str
+
+
+class ReponseIn(Schema):
+    valeur: str | float | None = None
+    justification: str | None = None
+
+
+def _member(request: HttpRequest, collectivite_id: int, write: bool = False) -> tuple[Collectivite, str]:
+    collectivite = Collectivite.objects.filter(pk=collectivite_id).first()
+    role = role_of(request.user, collectivite) if collectivite else None
+    if collectivite is None or role is None:
+        raise HttpError(404, "collectivité introuvable")
+    if write and not can_write(role):
+        raise HttpError(403, f"le rôle {role} ne permet pas de modifier")
+    return collectivite, role
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _collectivite_out(c: Collectivite, role: str) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "nom": c.nom,
+        "type": c.type,
+        "population": c.population,
+        "localisation": c.localisation,
+        "role": role,
+    }
+
+
+def _routes(api: NinjaAPI) -> None:
+    @api.get("/collectivites", response=list[CollectiviteOut])
+    def list_collectivites(request: HttpRequest) -> list[dict[str, Any]]:
+        """The collectivités the caller is a member of, with the caller's role."""
+        return [_collectivite_out(c, role) for c, role in collectivites_of(request.user)]
+
+    @api.get("/collectivites/{collectivite_id}")
+    def get_collectivite(request: HttpRequest, collectivite_id: int) -> dict[str, Any]:
+        """A collectivité, its identity tags and the root score of each référentiel."""
+        c, role = _member(request, collectivite_id)
+        version = current_version()
+        roots = {}
+        if version is not None:
+            for ref in loaded_version(version).referentiels:
+                roots[ref] = services.scores(c, ref)[ref]
+        return {
+            **_collectivite_out(c, role),
+            "identite": {k: sorted(v) for k, v in identite(c).items()},
+            "referentiels": roots,
+        }
+
+    @api.get("/collectivites/{collectivite_id}/referentiels/{referentiel_id}")
+    def scored_tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> list[dict[str, Any]]:
+        """Every node of a référentiel in order (parents first), with its statut and its scores."""
+        c, _ = _member(request, collectivite_id)
+        scores = services.scores(c, referentiel_id)
+        version = current_version()
+        assert version is not None
+        referentiel = loaded_version(version).referentiels[referentiel_id]
+        statuts = {
+            r.action_id: services.statut_value(r)
+            for r in StatutRecord.objects.filter(collectivite=c, referentiel=referentiel_id)
+        }
+        return [
+            {
+                "action_id": a.id,
+                "identifiant": a.identifiant,
+                "nom": a.nom,
+                "parent": a.parent,
+                "depth": a.depth,
+                "categorie": a.categorie,
+                "statut": statuts.get(a.id),
+                "scores": scores[a.id],
+            }
+            for a in referentiel.actions.values()
+        ]
+
+    @api.get("/collectivites/{collectivite_id}/statuts")
+    def list_statuts(request: HttpRequest, collectivite_id: int) -> dict[str, Any]:
+        c, _ = _member(request, collectivite_id)
+        return {r.action_id: services.statut_value(r) for r in StatutRecord.objects.filter(collectivite=c)}
+
+    @api.put("/collectivites/{collectivite_id}/statuts/{action_id}")
+    def put_statut(
+        request: HttpRequest, collectivite_id: int, action_id: str, body: StatutIn
+    ) -> dict[str, Any]:
+        """Set a statut (``avancement``: fait, programme, pas_fait, detaille, non_concerne, or
+        non_renseigne / null to remove it; ``detaille``: [fait, programmé, pas fait] percentages)."""
+        c, _ = _member(request, collectivite_id, write=True)
+        change = services.set_statut(c, _user(request), action_id, body.avancement, body.detaille)
+        return {
+            "action_id": change.action_id,
+            "statut": change.statut,
+            "reset": list(change.reset),
+            "scores": change.scores,
+        }
+
+    @api.put("/collectivites/{collectivite_id}/explications/{action_id}")
+    def put_explication(
+        request: HttpRequest, collectivite_id: int, action_id: str, body: ExplicationIn
+    ) -> dict[str, Any]:
+        c, _ = _member(request, collectivite_id, write=True)
+        services.set_explication(c, _user(request), action_id, body.texte)
+        return {"action_id": action_id, "texte": body.texte}
+
+    @api.get("/collectivites/{collectivite_id}/reponses")
+    def list_reponses(request: HttpRequest, collectivite_id: int) -> dict[str, Any]:
+        c, _ = _member(request, collectivite_id)
+        return {
+            r.question_id: {"valeur": r.valeur, "justification": r.justification}
+            for r in Reponse.objects.filter(collectivite=c)
+        }
+
+    @api.put("/collectivites/{collectivite_id}/reponses/{question_id}")
+    def put_reponse(
+        request: HttpRequest, collectivite_id: int, question_id: str, body: ReponseIn
+    ) -> dict[str, Any]:
+        """Answer a question (``valeur`` null removes the answer) and/or set its justification."""
+        c, _ = _member(request, collectivite_id, write=True)
+        services.set_reponse(c, _user(request), question_id, body.valeur, body.justification)
+        r = Reponse.objects.get(collectivite=c, question_id=question_id)
+        return {"question_id": question_id, "valeur": r.valeur, "justification": r.justification}
+
+    @api.get("/collectivites/{collectivite_id}/historique")
+    def history(
+        request: HttpRequest,
+        collectivite_id: int,
+        subject: str | None = None,
+        user: str | None = None,
+        depuis: datetime | None = None,
+        jusqua: datetime | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """Changes, newest first, filterable by action or question id, username and date."""
+        c, _ = _member(request, collectivite_id)
+        entries = HistoryEntry.objects.filter(collectivite=c).select_related("user")
+        if subject:
+            entries = entries.filter(subject=subject)
+        if user:
+            entries = entries.filter(user__username=user)
+        if depuis:
+            entries = entries.filter(at__gte=depuis)
+        if jusqua:
+            entries = entries.filter(at__lte=jusqua)
+        return [
+            {
+                "kind": e.kind,
+                "subject": e.subject,
+                "user": e.user.get_username() if e.user else None,
+                "at": e.at.isoformat(),
+                "previous": e.previous,
+                "new": e.new,
+            }
+            for e in entries[: max(1, min(limit, 1000))]
+        ]

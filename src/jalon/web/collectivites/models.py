@@ -1,0 +1,87 @@
+"""Collectivités, their members and roles, invitations by link, personal API tokens."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class TypeCollectivite(models.TextChoices):
+    COMMUNE = "commune", "Commune"
+    EPCI = "EPCI", "EPCI"
+    SYNDICAT = "syndicat", "Syndicat"
+    SYNDICAT_TRAITEMENT = "syndicat_traitement", "Syndicat de traitement"
+
+
+class Localisation(models.TextChoices):
+    METROPOLE = "Metropole", "Métropole"
+    DOM = "DOM", "DOM"
+
+
+class Role(models.TextChoices):
+    LECTURE = "lecture", "Lecture"
+    EDITION = "edition", "Édition"
+    ADMIN = "admin", "Admin"
+    CONSEILLER = "conseiller", "Conseiller"
+    AUDITEUR = "auditeur", "Auditeur"
+
+
+# Who may change statuts, explications and answers. The auditeur reads; writing during an audit
+# belongs to the audit workflow, which does not exist yet.
+WRITE_ROLES = frozenset({Role.EDITION, Role.ADMIN, Role.CONSEILLER})
+
+
+class Collectivite(models.Model):
+    nom = models.CharField(max_length=200)
+    type = models.CharField(max_length=30, choices=TypeCollectivite.choices)
+    population = models.PositiveIntegerField()
+    localisation = models.CharField(max_length=20, choices=Localisation.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("nom",)
+
+    def __str__(self) -> str:
+        return self.nom
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = (models.UniqueConstraint(fields=["user", "collectivite"], name="one_role_per_member"),)
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.collectivite}: {self.role}"
+
+
+class Invitation(models.Model):
+    """A link an admin hands over (no mail server needed); stores only the token's hash."""
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"invitation {self.role} @ {self.collectivite}"
+
+
+class ApiToken(models.Model):
+    """A personal API token; only its SHA-256 is stored (the token is random, 256 bits)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    last_characters = models.CharField(max_length=4)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} (…{self.last_characters})"

@@ -1,0 +1,128 @@
+"""Import référentiel folders as versions, and load a version back into the engine."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from jalon.loading import load
+from jalon.referentiel.model import Referentiels
+from jalon.web.referentiels.models import ActionDefinition, QuestionDefinition, ReferentielVersion
+
+SNAPSHOT_SUFFIXES = (".md", ".yml", ".yaml", ".csv")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    version: ReferentielVersion
+    created: bool  # False when the folder equals the last imported version
+
+
+def read_folder(folder: Path) -> dict[str, str]:
+    """The files of a référentiel folder the loader may read: relative path → text."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.suffix in SNAPSHOT_SUFFIXES
+    }
+
+
+def digest_of(files: dict[str, str]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    return h.hexdigest()
+
+
+def load_files(files: dict[str, str]) -> Referentiels:
+    """Load a snapshot with the engine (raises ``ReferentielError``)."""
+    with tempfile.TemporaryDirectory(prefix="jalon-ref-") as tmp:
+        root = Path(tmp)
+        for name, text in files.items():
+            target = root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        return load(root)
+
+
+def current_version() -> ReferentielVersion | None:
+    return ReferentielVersion.objects.order_by("-id").first()
+
+
+def import_folder(folder: Path | None) -> ImportResult:
+    """Import a folder (the bundled demo when None) as a new version, unless it equals the last one.
+
+    The folder is validated by the engine before anything is written, and everything is written in
+    one transaction: a broken folder raises ``ReferentielError`` and leaves the previous version.
+    """
+    from jalon.loading import DEMO_DIR
+
+    source = (folder or DEMO_DIR).resolve()
+    files = read_folder(source)
+    digest = digest_of(files)
+    last = current_version()
+    if last is not None and last.digest == digest:
+        return ImportResult(last, created=False)
+    loaded = load_files(files)
+    with transaction.atomic():
+        version = ReferentielVersion.objects.create(digest=digest, source=str(source), files=files)
+        actions = []
+        for referentiel in loaded.referentiels.values():
+            for position, action in enumerate(referentiel.actions.values()):
+                actions.append(
+                    ActionDefinition(
+                        version=version,
+                        action_id=action.id,
+                        referentiel=referentiel.id,
+                        identifiant=action.identifiant,
+                        nom=action.nom,
+                        parent_id=action.parent,
+                        depth=action.depth,
+                        points=action.points,
+                        categorie=action.categorie or "",
+                        position=position,
+                    )
+                )
+        ActionDefinition.objects.bulk_create(actions, batch_size=500)
+        QuestionDefinition.objects.bulk_create(
+            [
+                QuestionDefinition(
+                    version=version,
+                    question_id=q.id,
+                    type=q.type,
+                    formulation=q.formulation,
+                    thematique_id=q.thematique_id or "",
+                    choix=[[c.id, c.formulation] for c in q.choix],
+                    action_ids=list(q.action_ids),
+                )
+                for q in loaded.questions.values()
+            ],
+            batch_size=500,
+        )
+    _cache_put(version, loaded)
+    return ImportResult(version, created=True)
+
+
+# Keyed by id and digest: a test database may reuse an id for another folder.
+_loaded: dict[tuple[int, str], Referentiels] = {}
+_lock = threading.Lock()
+
+
+def _cache_put(version: ReferentielVersion, loaded: Referentiels) -> None:
+    with _lock:
+        _loaded[(version.pk, version.digest)] = loaded
+
+
+def loaded_version(version: ReferentielVersion) -> Referentiels:
+    """The engine's view of a version, loaded once per process (versions never change)."""
+    with _lock:
+        found = _loaded.get((version.pk, version.digest))
+    if found is None:
+        found = load_files(version.files)
+        _cache_put(version, found)
+    return found

@@ -1,0 +1,76 @@
+"""Django settings. Everything that varies comes from the environment (``jalon serve`` sets it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from jalon.web.database import parse_database_url, sqlite_settings
+
+DATA_DIR = Path(os.environ.get("JALON_DATA_DIR", ".jalon")).resolve()
+# A development key: `jalon serve` stores a random one beside the database and passes it here.
+SECRET_KEY = os.environ.get("JALON_SECRET_KEY", "jalon-insecure-development-key")
+DEBUG = os.environ.get("JALON_DEBUG", "") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "jalon.web.referentiels",
+    "jalon.web.collectivites",
+    "jalon.web.statuts",
+    "jalon.web.pages",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "jalon.web.urls"
+WSGI_APPLICATION = "jalon.web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+_url = os.environ.get("DATABASE_URL")
+DATABASES = {"default": parse_database_url(_url) if _url else sqlite_settings(DATA_DIR / "jalon.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/connexion/"
+LOGIN_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "fr-fr"
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"

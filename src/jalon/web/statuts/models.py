@@ -1,0 +1,123 @@
+"""A collectivité's statuts, explications and answers, their history, and its stored scores."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+from jalon.web.collectivites.models import Collectivite
+from jalon.web.referentiels.models import ReferentielVersion
+
+
+class Avancement(models.TextChoices):
+    FAIT = "fait", "Fait"
+    PROGRAMME = "programme", "Programmé"
+    PAS_FAIT = "pas_fait", "Pas fait"
+    DETAILLE = "detaille", "Détaillé"
+    NON_CONCERNE = "non_concerne", "Non concerné"
+
+
+class StatutRecord(models.Model):
+    """The statut of one sous-mesure or tâche; no row means non renseigné."""
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="statuts")
+    action_id = models.CharField(max_length=100)
+    referentiel = models.CharField(max_length=20)
+    avancement = models.CharField(max_length=20, choices=Avancement.choices)
+    # Détaillé only: percentages, multiples of 5, summing to 100.
+    pourcentage_fait = models.PositiveSmallIntegerField(null=True, blank=True)
+    pourcentage_programme = models.PositiveSmallIntegerField(null=True, blank=True)
+    pourcentage_pas_fait = models.PositiveSmallIntegerField(null=True, blank=True)
+    modified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["collectivite", "action_id"], name="one_statut_per_action"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.action_id}: {self.avancement}"
+
+
+class Explication(models.Model):
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="explications")
+    action_id = models.CharField(max_length=100)
+    texte = models.TextField()
+    modified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["collectivite", "action_id"], name="one_explication_per_action"),
+        )
+
+    def __str__(self) -> str:
+        return self.action_id
+
+
+class Reponse(models.Model):
+    """An answer to a personnalisation question (OUI/NON, a choice id, or a proportion)."""
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="reponses")
+    question_id = models.CharField(max_length=100)
+    valeur = models.JSONField(null=True)
+    justification = models.TextField(blank=True)
+    modified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["collectivite", "question_id"], name="one_reponse_per_question"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.valeur}"
+
+
+class Kind(models.TextChoices):
+    STATUT = "statut", "Statut"
+    EXPLICATION = "explication", "Explication"
+    REPONSE = "reponse", "Réponse"
+    JUSTIFICATION = "justification", "Justification"
+
+
+class HistoryEntry(models.Model):
+    """One change: who, when, what (an action or a question id), the previous and the new value."""
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="history")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subject = models.CharField(max_length=100, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    previous = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    new = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        ordering = ("-at", "-id")
+        verbose_name_plural = "history entries"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject}"
+
+
+class ScoreSet(models.Model):
+    """The scores of one référentiel for one collectivité, rewritten by every change (never stale)."""
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="scores")
+    referentiel = models.CharField(max_length=20)
+    version = models.ForeignKey(ReferentielVersion, on_delete=models.PROTECT, related_name="+")
+    revision = models.PositiveIntegerField(default=0)
+    scores = models.JSONField(encoder=DjangoJSONEncoder)  # action id → the engine's 16 fields
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(
+                fields=["collectivite", "referentiel"], name="one_score_set_per_referentiel"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.collectivite} {self.referentiel} r{self.revision}"

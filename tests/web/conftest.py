@@ -1,0 +1,60 @@
+"""Fixtures of the web tests: the demo référentiel imported, a collectivité, one member per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from jalon.web.collectivites.models import Collectivite, Membership, Role
+from jalon.web.collectivites.services import create_api_token
+from jalon.web.referentiels.models import ReferentielVersion
+from jalon.web.referentiels.services import import_folder
+from jalon.web.statuts.services import clear_live_scores
+
+
+@pytest.fixture(autouse=True)
+def _fresh_live_scores() -> Iterator[None]:
+    clear_live_scores()
+    yield
+    clear_live_scores()
+
+
+@pytest.fixture
+def version(db: None) -> ReferentielVersion:
+    return import_folder(None).version
+
+
+def make_collectivite(
+    nom: str = "Communauté de démo", type: str = "EPCI", population: int = 45_000
+) -> Collectivite:
+    return Collectivite.objects.create(nom=nom, type=type, population=population, localisation="Metropole")
+
+
+@pytest.fixture
+def collectivite(version: ReferentielVersion) -> Collectivite:
+    return make_collectivite()
+
+
+@dataclass
+class Member:
+    user: User
+    token: str
+
+    def client(self) -> Client:
+        return Client(HTTP_AUTHORIZATION=f"Bearer {self.token}")
+
+
+def make_member(collectivite: Collectivite | None, role: str | None, username: str) -> Member:
+    user = User.objects.create_user(username=username, password="mot-de-passe-de-test")
+    if collectivite is not None and role is not None:
+        Membership.objects.create(user=user, collectivite=collectivite, role=role)
+    return Member(user, create_api_token(user, "tests"))
+
+
+@pytest.fixture
+def editor(collectivite: Collectivite) -> Member:
+    return make_member(collectivite, Role.EDITION, "edith")

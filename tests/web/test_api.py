@@ -1,0 +1,135 @@
+"""The JSON API: every role × endpoint × own / foreign collectivité, bad input, tokens, OpenAPI."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from jalon.web.collectivites.models import Collectivite, Role
+from jalon.web.statuts.models import Explication, HistoryEntry, Reponse, StatutRecord
+
+from .conftest import Member, make_collectivite, make_member
+
+pytestmark = pytest.mark.django_db
+
+READS = ["", "/referentiels/cae", "/statuts", "/reponses", "/historique"]
+WRITES: list[tuple[str, dict[str, Any]]] = [
+    ("/statuts/cae_6.1.1.2.1", {"avancement": "fait"}),
+    ("/explications/cae_6.1.1.2", {"texte": "Délibération du 3 mars."}),
+    ("/reponses/demo_jumelage", {"valeur": "OUI", "justification": "Jumelage avec Kassel."}),
+]
+WRITERS = {Role.EDITION, Role.ADMIN, Role.CONSEILLER}
+
+
+def put(client: Client, url: str, body: dict[str, Any]) -> Any:
+    return client.put(url, data=json.dumps(body), content_type="application/json")
+
+
+@pytest.mark.parametrize("role", [*Role.values, None])
+def test_role_matrix(collectivite: Collectivite, role: str | None) -> None:
+    foreign = make_collectivite("Ailleurs", "commune", 8_000)
+    member = make_member(collectivite, role, "personne")
+    client = member.client()
+    base, other = f"/api/collectivites/{collectivite.pk}", f"/api/collectivites/{foreign.pk}"
+    listed = client.get("/api/collectivites").json()
+    assert [c["id"] for c in listed] == ([collectivite.pk] if role else [])
+    for path in READS:
+        assert client.get(base + path).status_code == (200 if role else 404), path
+        assert client.get(other + path).status_code == 404, path
+    for path, body in WRITES:
+        expected = 200 if role in WRITERS else 403 if role else 404
+        assert put(client, base + path, body).status_code == expected, path
+        assert put(client, other + path, body).status_code == 404, path
+    written = HistoryEntry.objects.filter(collectivite=collectivite).count()
+    assert written == (4 if role in WRITERS else 0)  # statut, explication, réponse, justification
+    assert not HistoryEntry.objects.filter(collectivite=foreign).exists()
+
+
+def test_anonymous_gets_401(collectivite: Collectivite) -> None:
+    client = Client()
+    assert client.get("/api/collectivites").status_code == 401
+    assert client.get(f"/api/collectivites/{collectivite.pk}").status_code == 401
+    assert (
+        put(
+            client, f"/api/collectivites/{collectivite.pk}/statuts/cae_6.1.1.2.1", {"avancement": "fait"}
+        ).status_code
+        == 401
+    )
+    bad = Client(HTTP_AUTHORIZATION="Bearer jalon_not-a-token")
+    assert bad.get("/api/collectivites").status_code == 401
+
+
+def test_session_writes_need_csrf(collectivite: Collectivite, editor: Member) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(editor.user)
+    url = f"/api/collectivites/{collectivite.pk}/statuts/cae_6.1.1.2.1"
+    assert client.get(f"/api/collectivites/{collectivite.pk}/statuts").status_code == 200
+    assert put(client, url, {"avancement": "fait"}).status_code in (401, 403)
+    assert not StatutRecord.objects.exists()
+
+
+def test_put_statut_returns_new_scores_and_history(collectivite: Collectivite, editor: Member) -> None:
+    client = editor.client()
+    base = f"/api/collectivites/{collectivite.pk}"
+    response = put(
+        client, base + "/statuts/cae_6.1.1.2.1", {"avancement": "detaille", "detaille": [50, 25, 25]}
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["statut"] == {"avancement": "detaille", "detaille": [50, 25, 25]}
+    assert set(body["scores"]) == {"cae_6.1.1.2.1", "cae_6.1.1.2", "cae_6.1.1", "cae_6.1", "cae_6", "cae"}
+    assert body["scores"]["cae"]["point_fait"] > 0
+    tree = client.get(base + "/referentiels/cae").json()
+    node = next(n for n in tree if n["action_id"] == "cae_6.1.1.2.1")
+    assert node["statut"]["avancement"] == "detaille"
+    assert node["scores"] == body["scores"]["cae_6.1.1.2.1"]
+    history = client.get(base + "/historique", {"subject": "cae_6.1.1.2.1", "user": "edith"}).json()
+    assert [(h["previous"], h["new"]["avancement"], h["user"]) for h in history] == [
+        (None, "detaille", "edith")
+    ]
+    assert client.get(base + "/historique", {"user": "quelqu-un"}).json() == []
+
+
+BAD_INPUT = [
+    ("/statuts/cae_9.9.9", {"avancement": "fait"}, "action_id"),
+    ("/statuts/cae_6.1.1.2.1", {"avancement": "detaille", "detaille": [60, 30, 20]}, "detaille"),
+    ("/statuts/cae_6.1.1.2.1", {"avancement": "detaille", "detaille": "beaucoup"}, "detaille"),
+    ("/statuts/cae_6.1.1.2.1", {"avancement": "a moitié"}, "avancement"),
+    ("/reponses/demo_cep", {"valeur": "demo_cep_partout"}, "valeur"),
+    ("/reponses/demo_jumelage", {"valeur": 0.5}, "valeur"),
+    ("/reponses/inconnue", {"valeur": "OUI"}, "question_id"),
+    ("/reponses/demo_jumelage", {"valeur": "OUI", "justification": "x" * 10_001}, "justification"),
+    ("/explications/cae_6.1.1.2", {"texte": "x" * 10_001}, "texte"),
+    ("/explications/cae_6.1.1.2", {}, "texte"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field"), BAD_INPUT)
+def test_bad_input_is_a_400_with_field_and_reason(
+    collectivite: Collectivite, editor: Member, path: str, body: dict[str, Any], field: str
+) -> None:
+    response = put(editor.client(), f"/api/collectivites/{collectivite.pk}{path}", body)
+    assert response.status_code == 400, response.content
+    detail = response.json()["detail"]
+    assert detail[0]["field"] == field and detail[0]["reason"]
+    assert not StatutRecord.objects.exists()
+    assert not Reponse.objects.exists() and not Explication.objects.exists()
+    assert not HistoryEntry.objects.exists()
+
+
+def test_desactive_action_is_refused_by_the_api(version: object) -> None:
+    commune = make_collectivite("Petite commune", "commune", 2_000)
+    member = make_member(commune, Role.EDITION, "maire")
+    response = put(
+        member.client(), f"/api/collectivites/{commune.pk}/statuts/cae_6.1.2.2.1", {"avancement": "fait"}
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"][0]["field"] == "action_id"
+
+
+def test_openapi_is_served() -> None:
+    schema = Client().get("/api/openapi.json").json()
+    assert "/api/collectivites/{collectivite_id}/statuts/{action_id}" in schema["paths"]
