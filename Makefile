@@ -23,9 +23,14 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-## The whole test suite: lint, types, unit and property tests, and every official scenario.
+## The whole test suite: lint, types, unit and property tests, the web suite a second time on
+## PostgreSQL (the server on 127.0.0.1:5432, else one installed and started; a throwaway database),
+## and every official scenario.
 test: lint
+	@echo "== the whole suite, web on SQLite =="
 	JALON_SHARED=$(SHARED) $(BIN)/pytest
+	@echo "== the web suite again, on PostgreSQL =="
+	JALON_SHARED=$(SHARED) $(BIN)/python -m jalon.web.database $(BIN)/pytest tests/web
 	$(BIN)/jalon check $(SHARED)/fixtures --referentiels $(SHARED)/referentiels
 
 bench: install

@@ -221,9 +221,12 @@ def serve(
     data_dir: Annotated[
         Path, typer.Option("--data", help="Folder of the SQLite database and secret key.")
     ] = Path(".jalon"),
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Django's development server instead of waitress.")
+    ] = False,
 ) -> None:
     """Start the web application: migrate, import the référentiels, create the demo data, serve."""
-    from jalon.web.serve import configure, prepare
+    from jalon.web.serve import configure, prepare, run
 
     configure(database, data_dir.resolve())
     prepared = prepare(referentiels)
@@ -239,6 +242,4 @@ def serve(
     if prepared.admin_password:
         out.print(f"admin account: admin / {prepared.admin_password} (shown once)", markup=False)
     out.print(f"Jalon on http://127.0.0.1:{port}/ (API: /api/docs, /api/openapi.json)", markup=False)
-    from django.core.management import call_command
-
-    call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+    run(port, dev=dev)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
-from jalon.web.collectivites.models import Collectivite, Role
+from jalon.web.collectivites.models import ApiToken, Collectivite, Invitation, Membership, Role
 from jalon.web.statuts import services
 from jalon.web.statuts.models import StatutRecord
 
@@ -67,3 +68,200 @@ def test_lecture_cannot_edit_and_outsiders_see_nothing(collectivite: Collectivit
     foreign = make_collectivite("Ailleurs", "commune", 900)
     assert reader.get(f"/c/{foreign.pk}/").status_code == 404
     assert reader.get(f"/c/{foreign.pk}/action/cae_6.1.1/").status_code == 404
+
+
+def test_htmx_statut_write_answers_the_rows_and_scores_in_place(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    client = logged_in(editor)
+    page = f"/c/{collectivite.pk}/action/cae_6.1.1/"
+    full = client.get(page).content.decode()
+    assert "htmx-2.min.js" in full and 'data-testid="statut-cae_6.1.1.1.1"' in full
+    response = client.post(page, {"action_id": "cae_6.1.1.1.1", "avancement": "fait"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith('<div id="mesure-live">') and "<html" not in fragment
+    scores = services.scores(collectivite, "cae")
+    mesure = scores["cae_6.1.1"]
+    root = scores["cae"]
+    assert isinstance(root["point_fait"], float) and isinstance(root["point_potentiel"], float)
+    root_pct = str(round(100 * root["point_fait"] / root["point_potentiel"], 1))
+    assert root["point_fait"] > 0
+    assert f"Mesure : {mesure['point_fait']} / ".replace(".", ",") in fragment
+    assert f"{root_pct.replace('.', ',')} % fait" in fragment.split('data-testid="root-score"')[1]
+    # Bad input: a 400 fragment with the reason, swapped in like a success (see base.html's htmx-config).
+    bad = client.post(
+        page,
+        {"action_id": "cae_6.1.1.2.1", "avancement": "detaille", "fait": "50", "programme": "x"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert bad.status_code == 400
+    assert 'role="alert"' in bad.content.decode() and "nombres entiers" in bad.content.decode()
+
+
+def test_htmx_script_is_served_without_debug(collectivite: Collectivite) -> None:
+    response = Client().get("/static/django_htmx/htmx-2.min.js")
+    assert response.status_code == 200
+    assert b"htmx" in b"".join(response.streaming_content)  # type: ignore[attr-defined]
+
+
+def test_tree_filters_by_statut_categorie_and_text(collectivite: Collectivite, editor: Member) -> None:
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.1.1", "fait")
+    client = logged_in(editor)
+    base = f"/c/{collectivite.pk}/cae/"
+    everything = client.get(base).content.decode()
+    assert everything.count('data-testid="row-') > 10
+    fait = client.get(base, {"statut": "fait"}).content.decode()
+    # The sous-mesure holding the fait tâche, with its mesure and axe around it, and nothing else.
+    rows = {line.split('data-testid="row-')[1].split('"')[0] for line in fait.splitlines() if "row-" in line}
+    assert rows == {"cae", "cae_6", "cae_6.1", "cae_6.1.1", "cae_6.1.1.1"}
+    bases = client.get(base, {"categorie": "bases"}).content.decode()
+    assert 'data-testid="row-cae_6.1.1.1"' in bases and 'data-testid="row-cae_6.1.1.2"' not in bases
+    text = client.get(base, {"q": "international"}).content.decode()
+    assert 'data-testid="row-cae_6.1.1.5"' in text and 'data-testid="row-cae_6.1.1.1"' not in text
+    none = client.get(base, {"statut": "programme"}).content.decode()
+    assert "Aucune action ne correspond" in none
+    bad = client.get(base, {"statut": "presque"})
+    assert bad.status_code == 400 and "valeur inconnue" in bad.content.decode()
+    assert everything.count('class="bar"') == everything.count('data-testid="row-')  # a bar on every node
+
+
+def test_dashboard_shows_star_next_threshold_and_axes_chart(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    page = logged_in(editor).get(f"/c/{collectivite.pk}/").content.decode()
+    assert 'data-testid="root-score"' in page and 'data-testid="etoile"' in page
+    assert "1 étoile atteinte" in page and "prochaine étoile à 35" in page
+    assert "<svg" in page and "Part du potentiel faite et programmée, par axe" in page
+    # SVG lengths are numbers with a dot whatever the locale.
+    assert 'width="0.000000"' in page or 'width="0.0' in page
+
+
+def test_mesure_page_texts_points_and_redirects(collectivite: Collectivite, editor: Member) -> None:
+    client = logged_in(editor)
+    page = client.get(f"/c/{collectivite.pk}/action/cae_6.1.1/").content.decode()
+    assert "<summary>Description</summary>" in page and "<summary>Exemples</summary><ul>" in page.replace(
+        "\n", ""
+    )
+    assert 'data-testid="mesure-score"' in page and "Points avant personnalisation : 6" in page
+    services.set_reponse(collectivite, editor.user, "demo_jumelage", "NON")
+    after = client.get(f"/c/{collectivite.pk}/action/cae_6.1.1/").content.decode()
+    sous_mesure_scores = services.scores(collectivite, "cae")["cae_6.1.1.5"]
+    assert sous_mesure_scores["point_potentiel"] != sous_mesure_scores["point_referentiel"]
+    row = after.split('data-testid="row-cae_6.1.1.5"')[1].split("</tr>")[0]
+    assert f"(avant personnalisation : {sous_mesure_scores['point_referentiel']})".replace(".", ",") in row
+    sous_mesure = client.get(f"/c/{collectivite.pk}/action/cae_6.1.1.2/")
+    assert sous_mesure.status_code == 302 and sous_mesure["Location"].endswith(
+        "/action/cae_6.1.1/#row-cae_6.1.1.2"
+    )
+    assert client.get(f"/c/{collectivite.pk}/action/cae_6/").status_code == 404
+    assert client.get(f"/c/{collectivite.pk}/action/cae_9.9.9/").status_code == 404
+
+
+def test_markdown_escapes_html() -> None:
+    from jalon.web.pages.common import markdown
+
+    html = markdown("**gras** <script>alert(1)</script> [x](javascript:alert(1))")
+    assert "<strong>gras</strong>" in html and "<script>" not in html and 'href="javascript' not in html
+
+
+WRITERS = {Role.EDITION, Role.ADMIN, Role.CONSEILLER}
+WRITE_CONTROLS = {"/action/cae_6.1.1/": 'data-testid="statut-', "/questionnaire/": "<textarea"}
+PAGES = ["/", "/questionnaire/", "/discussions/", "/membres/", "/cae/", "/action/cae_6.1.1/"]
+
+
+@pytest.mark.parametrize("role", [*Role.values, None])
+def test_every_page_for_every_role(collectivite: Collectivite, role: str | None) -> None:
+    foreign = make_collectivite("Ailleurs", "commune", 900)
+    client = logged_in(make_member(collectivite, role, "personne"))
+    for page in PAGES:
+        own = client.get(f"/c/{collectivite.pk}{page}")
+        assert own.status_code == (200 if role else 404), page
+        assert client.get(f"/c/{foreign.pk}{page}").status_code == 404, page
+        marker = WRITE_CONTROLS.get(page)
+        if role is not None and marker is not None:
+            assert (marker in own.content.decode()) == (role in WRITERS), page
+    writes = [
+        ("/action/cae_6.1.1/", {"action_id": "cae_6.1.1.1.1", "avancement": "fait"}),
+        ("/questionnaire/", {"question_id": "demo_jumelage", "valeur": "OUI"}),
+        ("/discussions/", {"action_id": "cae_6.1.1", "texte": "Qui s'en charge ?"}),
+    ]
+    for page, data in writes:
+        expected = 404 if role is None else 302 if role in WRITERS else 403
+        assert client.post(f"/c/{collectivite.pk}{page}", data).status_code == expected, page
+        assert client.post(f"/c/{foreign.pk}{page}", data).status_code == 404, page
+    assert StatutRecord.objects.exists() == (role in WRITERS)
+
+
+def test_invitation_link_creates_an_account_and_a_membership(collectivite: Collectivite) -> None:
+    admin = logged_in(make_member(collectivite, Role.ADMIN, "ada"))
+    page = admin.post(f"/c/{collectivite.pk}/membres/", {"role": Role.CONSEILLER}).content.decode()
+    link = page.split('data-testid="invitation-link" readonly size="90" value="')[1].split('"')[0]
+    path = link.removeprefix("http://testserver")
+    newcomer = Client()
+    assert "Créez votre compte" in newcomer.get(path).content.decode()
+    weak = newcomer.post(path, {"username": "cyril", "password1": "x", "password2": "y"})
+    assert weak.status_code == 400 and not User.objects.filter(username="cyril").exists()
+    response = newcomer.post(
+        path, {"username": "cyril", "password1": "un-long-mot-de-passe", "password2": "un-long-mot-de-passe"}
+    )
+    assert response.status_code == 302 and response["Location"] == f"/c/{collectivite.pk}/"
+    assert Membership.objects.get(user__username="cyril", collectivite=collectivite).role == Role.CONSEILLER
+    assert newcomer.get(f"/c/{collectivite.pk}/").status_code == 200  # logged in
+    # A used link is dead, and does not leave a half-created account behind.
+    again = Client().post(
+        path, {"username": "dora", "password1": "un-long-mot-de-passe", "password2": "un-long-mot-de-passe"}
+    )
+    assert again.status_code == 404 and not User.objects.filter(username="dora").exists()
+
+
+def test_invitations_are_for_admins_and_can_be_revoked(collectivite: Collectivite, editor: Member) -> None:
+    assert logged_in(editor).post(f"/c/{collectivite.pk}/membres/", {"role": "lecture"}).status_code == 403
+    admin = logged_in(make_member(collectivite, Role.ADMIN, "ada"))
+    assert admin.post(f"/c/{collectivite.pk}/membres/", {"role": "maire"}).status_code == 400
+    page = admin.post(f"/c/{collectivite.pk}/membres/", {"role": "lecture"}).content.decode()
+    path = page.split('value="http://testserver')[1].split('"')[0]
+    invitation = Invitation.objects.get(collectivite=collectivite)
+    assert admin.post(f"/c/{collectivite.pk}/membres/", {"revoquer": str(invitation.pk)}).status_code == 302
+    other = logged_in(make_member(None, None, "zoe"))
+    assert other.post(path).status_code == 404
+    assert not Membership.objects.filter(user__username="zoe").exists()
+
+
+def test_api_tokens_page_creates_and_revokes(collectivite: Collectivite, editor: Member) -> None:
+    client = logged_in(editor)
+    assert client.post("/jetons/", {"nom": ""}).status_code == 400
+    page = client.post("/jetons/", {"nom": "tableur"}).content.decode()
+    token = page.split('data-testid="api-token" readonly size="60" value="')[1].split('"')[0]
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api.get("/api/collectivites").status_code == 200
+    assert token not in client.get("/jetons/").content.decode()  # shown once
+    created = ApiToken.objects.get(user=editor.user, name="tableur")
+    intruder = logged_in(make_member(None, None, "zoe"))
+    assert intruder.post("/jetons/", {"revoquer": str(created.pk)}).status_code == 400
+    assert client.post("/jetons/", {"revoquer": str(created.pk)}).status_code == 302
+    assert api.get("/api/collectivites").status_code == 401
+
+
+def test_admin_lists_every_model(collectivite: Collectivite) -> None:
+    User.objects.create_superuser("root", "", "mot-de-passe-de-test")
+    client = Client()
+    assert client.login(username="root", password="mot-de-passe-de-test")
+    for url in [
+        "collectivites/collectivite",
+        "collectivites/membership",
+        "collectivites/invitation",
+        "collectivites/apitoken",
+        "referentiels/referentielversion",
+        "referentiels/actiondefinition",
+        "referentiels/questiondefinition",
+        "statuts/statutrecord",
+        "statuts/explication",
+        "statuts/reponse",
+        "statuts/historyentry",
+        "statuts/scoreset",
+        "discussions/discussion",
+    ]:
+        assert client.get(f"/admin/{url}/").status_code == 200, url
+    # Statuts are read-only there: a change would skip the history and the stored scores.
+    assert client.get("/admin/statuts/statutrecord/add/").status_code == 403

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
@@ -20,6 +21,7 @@ from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of, identite, role_of, user_of_token
 from jalon.web.referentiels.services import current_version, loaded_version
 from jalon.web.statuts import services
+from jalon.web.statuts.history import scores_at
 from jalon.web.statuts.models import HistoryEntry, Reponse, StatutRecord
 from jalon.web.statuts.services import InputError
 
@@ -61,6 +63,9 @@ def build_api() -> NinjaAPI:
         return api.create_response(request, {"detail": detail}, status=400)
 
     _routes(api)
+    from jalon.web.discussions.api import add_routes as discussion_routes
+
+    discussion_routes(api)
     return api
 
 
@@ -128,7 +133,7 @@ def _routes(api: NinjaAPI) -> None:
         roots = {}
         if version is not None:
             for ref in loaded_version(version).referentiels:
-                roots[ref] = services.scores(c, ref)[ref]
+                roots[ref] = services.root_scores(c, ref)
         return {
             **_collectivite_out(c, role),
             "identite": {k: sorted(v) for k, v in identite(c).items()},
@@ -239,3 +244,19 @@ def _routes(api: NinjaAPI) -> None:
             }
             for e in entries[: max(1, min(limit, 1000))]
         ]
+
+    @api.get("/collectivites/{collectivite_id}/scores")
+    def past_scores(
+        request: HttpRequest, collectivite_id: int, date: datetime, referentiel: str | None = None
+    ) -> dict[str, Any]:
+        """The scores as they were at ``date`` (ISO 8601; without an offset, Europe/Paris time),
+        recomputed from the history: statuts, answers and identity of that date, with the référentiel
+        version then current. ``referentiel`` keeps one référentiel only."""
+        c, _ = _member(request, collectivite_id)
+        at = timezone.make_aware(date) if timezone.is_naive(date) else date
+        state, scores = scores_at(c, at)
+        if referentiel is not None:
+            if referentiel not in scores:
+                raise InputError("referentiel", f"référentiel inconnu : {referentiel}")
+            scores = {referentiel: scores[referentiel]}
+        return {"date": at.isoformat(), "version": state.version.pk, "referentiels": scores}

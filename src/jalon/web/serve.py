@@ -70,3 +70,31 @@ def prepare(referentiels: Path | None) -> Prepared:
             )
         Membership.objects.get_or_create(user=admin, collectivite=collectivite, defaults={"role": Role.ADMIN})
     return Prepared(version_id, imported, problems, password)
+
+
+# Waitress runs every request of the process in one thread pool: the LiveScores cache of
+# statuts/services.py stays warm for every request, and writers of a collectivité queue on its lock.
+SERVER_THREADS = 8
+
+
+def run(port: int, dev: bool = False, threads: int = SERVER_THREADS) -> None:
+    """Serve on 127.0.0.1: waitress (a production WSGI server), or Django's runserver with ``dev``."""
+    from django.core.management import call_command
+
+    if dev:
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        return
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.wsgi import get_wsgi_application
+    from waitress import serve
+
+    # The app's few static files (admin, htmx) are served by Django itself: no collectstatic step
+    # and no second server for a tool that listens on localhost only.
+    serve(
+        StaticFilesHandler(get_wsgi_application()),
+        host="127.0.0.1",
+        port=port,
+        threads=threads,
+        ident="jalon",
+        clear_untrusted_proxy_headers=True,
+    )

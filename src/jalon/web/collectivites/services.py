@@ -104,3 +104,17 @@ def user_of_token(token: str) -> User | None:
     if found is None or not found.user.is_active:
         return None
     return found.user
+
+
+def revoke_invitation(collectivite: Collectivite, invitation_id: int) -> bool:
+    """Delete an unused invitation of this collectivité (its link stops working); False if none."""
+    deleted, _ = Invitation.objects.filter(
+        collectivite=collectivite, pk=invitation_id, accepted_by__isnull=True
+    ).delete()
+    return deleted > 0
+
+
+def revoke_api_token(user: User, token_id: int) -> bool:
+    """Delete one of the user's own tokens; False if the user has no such token."""
+    deleted, _ = ApiToken.objects.filter(user_id=user.pk, pk=token_id).delete()
+    return deleted > 0

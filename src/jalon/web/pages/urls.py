@@ -3,13 +3,23 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from jalon.web.pages import views
+from jalon.web.pages import discussions, membres, mesure, questionnaire, views
 
 urlpatterns = [
     path("connexion/", auth_views.LoginView.as_view(template_name="pages/login.html"), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("static/<path:path>", views.static, name="static"),
+    path("jetons/", membres.jetons, name="jetons"),
+    path("invitation/<str:token>/", membres.invitation, name="invitation"),
     path("", views.home, name="home"),
     path("c/<int:collectivite_id>/", views.dashboard, name="dashboard"),
+    # Before the référentiel tree, whose id would otherwise match these words.
+    path("c/<int:collectivite_id>/questionnaire/", questionnaire.questionnaire, name="questionnaire"),
+    path("c/<int:collectivite_id>/discussions/", discussions.discussions, name="discussions"),
+    path(
+        "c/<int:collectivite_id>/discussions/<int:discussion_id>/", discussions.discussion, name="discussion"
+    ),
+    path("c/<int:collectivite_id>/membres/", membres.membres, name="membres"),
+    path("c/<int:collectivite_id>/action/<str:action_id>/", mesure.mesure, name="mesure"),
     path("c/<int:collectivite_id>/<str:referentiel_id>/", views.tree, name="tree"),
-    path("c/<int:collectivite_id>/action/<str:action_id>/", views.mesure, name="mesure"),
 ]

@@ -51,7 +51,9 @@ def load_files(files: dict[str, str]) -> Referentiels:
 
 
 def current_version() -> ReferentielVersion | None:
-    return ReferentielVersion.objects.order_by("-id").first()
+    # Every request asks: the folder's files (megabytes of JSON) are read only when a process first
+    # loads the version (``loaded_version``), not each time.
+    return ReferentielVersion.objects.defer("files").order_by("-id").first()
 
 
 def import_folder(folder: Path | None) -> ImportResult:

@@ -81,6 +81,8 @@ class Kind(models.TextChoices):
     EXPLICATION = "explication", "Explication"
     REPONSE = "reponse", "Réponse"
     JUSTIFICATION = "justification", "Justification"
+    # type, population, localisation: the identity tags the rules see, needed to replay past scores
+    IDENTITE = "identite", "Identité"
 
 
 class HistoryEntry(models.Model):

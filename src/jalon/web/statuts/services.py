@@ -154,7 +154,11 @@ def _score_set(
 
     Call inside a transaction that locked the collectivité.
     """
-    score_set = ScoreSet.objects.filter(collectivite=collectivite, referentiel=referentiel.id).first()
+    # Without the stored scores: a write rewrites them from its LiveScores, and parsing hundreds of
+    # kilobytes of JSON only to overwrite it was most of a write's time.
+    score_set = (
+        ScoreSet.objects.defer("scores").filter(collectivite=collectivite, referentiel=referentiel.id).first()
+    )
     if score_set is not None and score_set.version_id == version.pk:
         score_set.collectivite = collectivite
         return score_set, _take_live(score_set, referentiel, loaded)
@@ -207,6 +211,20 @@ def scores(collectivite: Collectivite, referentiel_id: str) -> Scores:
         score_set, live = _score_set(c, referentiel, version, loaded)
         _store(score_set, live)
     return score_set.scores  # type: ignore[no-any-return]
+
+
+def root_scores(collectivite: Collectivite, referentiel_id: str) -> dict[str, ScoreValue]:
+    """The stored scores of a référentiel's root alone: the database extracts it from the stored
+    JSON (a dashboard read then parses one node, not the whole tree)."""
+    version = current_version()
+    found = (
+        ScoreSet.objects.filter(collectivite=collectivite, referentiel=referentiel_id, version=version)
+        .values_list(f"scores__{referentiel_id}", flat=True)
+        .first()
+    )
+    if found is None:  # no scores stored yet (or of an old version): compute and store them
+        return scores(collectivite, referentiel_id)[referentiel_id]
+    return found  # type: ignore[no-any-return]
 
 
 # -- writes ---------------------------------------------------------------------------------------
@@ -409,3 +427,47 @@ def set_reponse(
                 score_set, live = _score_set(c, referentiel, version, loaded)
                 live.set_consequences(consequences)
                 _store(score_set, live)
+
+
+def set_identite(
+    collectivite: Collectivite,
+    user: User,
+    type: str | None = None,
+    population: int | None = None,
+    localisation: str | None = None,
+) -> None:
+    """Change what the identity tags come from (type, population, localisation), with its history,
+    and rescore every référentiel (the rules' consequences depend on it)."""
+    wanted: dict[str, Any] = {"type": type, "population": population, "localisation": localisation}
+    changes = {k: v for k, v in wanted.items() if v is not None}
+    fields = {f.name: f for f in Collectivite._meta.get_fields() if f.name in wanted}
+    for name, value in changes.items():
+        choices = getattr(fields[name], "choices", None)
+        if choices and value not in [c[0] for c in choices]:
+            raise InputError(name, f"valeur inconnue {value!r}")
+        if name == "population" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise InputError(name, "un nombre d'habitants entier et positif est attendu")
+    version, loaded = _version()
+    with transaction.atomic():
+        c = _lock(collectivite)
+        before = {k: getattr(c, k) for k in wanted}
+        if all(before[k] == v for k, v in changes.items()):
+            return
+        for name, value in changes.items():
+            setattr(c, name, value)
+        c.save(update_fields=list(changes))
+        HistoryEntry.objects.create(
+            collectivite=c,
+            kind=Kind.IDENTITE,
+            subject="identite",
+            user_id=user.pk,
+            previous=before,
+            new={k: getattr(c, k) for k in wanted},
+        )
+        consequences = _consequences(c, loaded)
+        for referentiel in loaded.referentiels.values():
+            score_set, live = _score_set(c, referentiel, version, loaded)
+            live.set_consequences(consequences)
+            _store(score_set, live)
+    for name, value in changes.items():
+        setattr(collectivite, name, value)

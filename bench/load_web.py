@@ -1,0 +1,260 @@
+"""Load benchmark of the web app (not a test): ``jalon serve`` as a real server process, then N clients
+at once, each in a loop: write the statut of a tâche (PUT, which answers the refreshed scores of the
+tâche and its ancestors) and read the refreshed root scores (GET the collectivité). All clients write
+to one collectivité, the worst case: its writers queue on its lock. Once on SQLite, once on PostgreSQL
+(the server on 127.0.0.1:5432 or one started, a throwaway database). Only 127.0.0.1 is ever contacted;
+every loop stops after ``--seconds`` or ``--max-requests``.
+
+    .venv/bin/python bench/load_web.py --referentiels ../shared/referentiels
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+JALON = Path(sys.executable).parent / "jalon"
+AVANCEMENTS = ["fait", "programme", "pas_fait", "detaille", "non_renseigne"]
+
+
+@dataclass
+class Timings:
+    writes: list[float] = field(default_factory=list)  # seconds
+    reads: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def prepare(database: str, data_dir: Path, referentiels: Path | None, clients: int) -> tuple[int, list[str]]:
+    """In a child process (Django is configured once per process): migrate, import, the demo
+    collectivité, and one editor with an API token per client. Prints JSON."""
+    code = f"""
+import json, sys
+from pathlib import Path
+from jalon.web.serve import configure, prepare
+configure({database!r} or None, Path({str(data_dir)!r}))
+prepare({str(referentiels) if referentiels else None!r} and Path({str(referentiels)!r}))
+from django.contrib.auth.models import User
+from jalon.web.collectivites.models import Collectivite, Membership, Role
+from jalon.web.collectivites.services import create_api_token
+c = Collectivite.objects.get(nom="Communauté de communes de démonstration")
+tokens = []
+for n in range({clients}):
+    user = User.objects.create_user(f"bench{{n}}")
+    Membership.objects.create(user=user, collectivite=c, role=Role.EDITION)
+    tokens.append(create_api_token(user, "bench"))
+print(json.dumps({{"collectivite": c.pk, "tokens": tokens}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    found = json.loads(out.strip().splitlines()[-1])
+    return int(found["collectivite"]), list(found["tokens"])
+
+
+@contextmanager
+def server(database: str, data_dir: Path, referentiels: Path | None) -> Iterator[int]:
+    port = free_port()
+    args = [str(JALON), "serve", "--port", str(port), "--data", str(data_dir)]
+    if database:
+        args += ["--database", database]
+    if referentiels:
+        args += ["--referentiels", str(referentiels)]
+    # To a file, never to an unread pipe: once a pipe is full, the server's next log line (waitress
+    # warns of its queue depth under load) would block its main thread, and every request with it.
+    log = data_dir / "server.log"
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log.open("w"), text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"jalon serve did not start: {log.read_text()}") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def request(
+    conn: http.client.HTTPConnection, method: str, path: str, token: str, body: object = None
+) -> tuple[int, bytes]:
+    headers = {"Authorization": f"Bearer {token}"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    conn.request(method, path, body=data, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def tâches_of(port: int, collectivite: int, token: str) -> list[str]:
+    """The tâches the collectivité may write (désactivé ones take no statut)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    base = f"/api/collectivites/{collectivite}"
+    status, body = request(conn, "GET", base, token)
+    assert status == 200, body
+    out = []
+    for referentiel in json.loads(body)["referentiels"]:
+        status, body = request(conn, "GET", f"{base}/referentiels/{referentiel}", token)
+        nodes = json.loads(body)
+        depths = {n["depth"] for n in nodes}
+        out += [n["action_id"] for n in nodes if n["depth"] == max(depths) and not n["scores"]["desactive"]]
+    conn.close()
+    return out
+
+
+def load(
+    port: int, collectivite: int, tokens: list[str], actions: list[str], seconds: float, max_requests: int
+) -> tuple[Timings, float]:
+    timings = Timings()
+    lock = threading.Lock()
+    start = threading.Barrier(len(tokens) + 1)
+    base = f"/api/collectivites/{collectivite}"
+
+    def client(n: int, token: str) -> None:
+        rng = random.Random(n)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        writes: list[float] = []
+        reads: list[float] = []
+        errors: list[str] = []
+        start.wait()
+        deadline = time.monotonic() + seconds
+        for _ in range(max_requests):  # bounded, whatever the clock says
+            if time.monotonic() >= deadline:
+                break
+            avancement = rng.choice(AVANCEMENTS)
+            body: dict[str, object] = {"avancement": avancement}
+            if avancement == "detaille":
+                fait = rng.randrange(0, 101, 5)
+                body["detaille"] = [fait, 100 - fait, 0]
+            t0 = t1 = time.perf_counter()
+            try:
+                status, answer = request(conn, "PUT", f"{base}/statuts/{rng.choice(actions)}", token, body)
+                t1 = time.perf_counter()
+                if status != 200:
+                    errors.append(f"PUT {status} {answer[:200]!r}")
+                status, answer = request(conn, "GET", base, token)
+                t2 = time.perf_counter()
+                if status != 200:
+                    errors.append(f"GET {status} {answer[:200]!r}")
+            except (OSError, http.client.HTTPException) as error:  # counted, then a new connection
+                errors.append(f"{type(error).__name__}: {error} after {time.perf_counter() - t0:.1f} s")
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            writes.append(t1 - t0)
+            reads.append(t2 - t1)
+        conn.close()
+        with lock:
+            timings.writes += writes
+            timings.reads += reads
+            timings.errors += errors
+
+    threads = [threading.Thread(target=client, args=(n, t)) for n, t in enumerate(tokens)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return timings, time.perf_counter() - began
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] if len(values) > 1 else values[0]
+    )
+
+
+def report(name: str, timings: Timings, elapsed: float) -> dict[str, float]:
+    both = timings.writes + timings.reads
+    row = {
+        "p50_ms": percentile(both, 50) * 1000,
+        "p95_ms": percentile(both, 95) * 1000,
+        "write_p50_ms": percentile(timings.writes, 50) * 1000,
+        "write_p95_ms": percentile(timings.writes, 95) * 1000,
+        "read_p50_ms": percentile(timings.reads, 50) * 1000,
+        "read_p95_ms": percentile(timings.reads, 95) * 1000,
+        "requests_per_s": len(both) / elapsed,
+        "writes_per_s": len(timings.writes) / elapsed,
+    }
+    print(
+        f"{name:<11} requests p50 {row['p50_ms']:6.1f} ms  p95 {row['p95_ms']:6.1f} ms | "
+        f"writes p50 {row['write_p50_ms']:6.1f} p95 {row['write_p95_ms']:6.1f} | "
+        f"reads p50 {row['read_p50_ms']:6.1f} p95 {row['read_p95_ms']:6.1f} | "
+        f"{row['requests_per_s']:6.0f} req/s ({row['writes_per_s']:.0f} writes/s), "
+        f"{len(timings.errors)} errors",
+        flush=True,
+    )
+    for error in timings.errors[:5]:
+        print("   ", error)
+    return row
+
+
+def run_one(name: str, database: str, args: argparse.Namespace) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="jalon-bench-") as tmp:
+        data_dir = Path(tmp)
+        collectivite, tokens = prepare(database, data_dir, args.referentiels, args.clients)
+        with server(database, data_dir, args.referentiels) as port:
+            actions = tâches_of(port, collectivite, tokens[0])
+            # Warm-up: the server loads the référentiel and builds its LiveScores once.
+            load(port, collectivite, tokens[:2], actions, 2.0, 50)
+            timings, elapsed = load(port, collectivite, tokens, actions, args.seconds, args.max_requests)
+    return report(name, timings, elapsed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--referentiels", type=Path, default=None, help="folder (default: bundled demo)")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--max-requests", type=int, default=100_000, help="per client, a bound")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None)
+    args = parser.parse_args()
+    referentiels = args.referentiels.resolve() if args.referentiels else None
+    args.referentiels = referentiels
+    print(
+        f"{args.clients} clients, {args.seconds:.0f} s, référentiels: {referentiels or 'bundled demo'}, "
+        f"{os.cpu_count()} cores",
+        flush=True,
+    )
+    if args.only != "postgresql":
+        run_one("SQLite", "", args)
+    if args.only != "sqlite":
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+        from jalon.web.database import throwaway_database
+
+        with throwaway_database("jalon_bench") as url:
+            run_one("PostgreSQL", url, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Members and invitations by link (the admin sees the link; no mail server), personal API tokens."""
+
+from __future__ import annotations
+
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from jalon.web.collectivites.models import ApiToken, Invitation, Membership, Role
+from jalon.web.collectivites.services import (
+    accept_invitation,
+    create_api_token,
+    create_invitation,
+    revoke_api_token,
+    revoke_invitation,
+)
+from jalon.web.pages.common import member, user_of
+
+
+@login_required
+def membres(request: HttpRequest, collectivite_id: int) -> HttpResponse:
+    """Every member sees who else is a member; the admin invites and revokes invitations."""
+    c, role = member(request, collectivite_id)
+    is_admin = role == Role.ADMIN
+    link = error = None
+    status = 200
+    if request.method == "POST":
+        if not is_admin:
+            return HttpResponse("Seul un admin de la collectivité gère les invitations.", status=403)
+        if "revoquer" in request.POST:
+            try:
+                found = revoke_invitation(c, int(request.POST["revoquer"]))
+            except ValueError:
+                found = False
+            if not found:
+                error, status = "invitation : introuvable ou déjà acceptée", 400
+            else:
+                return redirect("membres", collectivite_id=c.pk)
+        else:
+            invited = request.POST.get("role", "")
+            if invited not in Role.values:
+                error, status = f"role : rôle inconnu {invited!r}", 400
+            else:
+                token = create_invitation(c, invited, user_of(request))
+                # Shown once: only the token's hash is stored.
+                link = request.build_absolute_uri(reverse("invitation", args=(token,)))
+    return render(
+        request,
+        "pages/membres.html",
+        {
+            "collectivite": c,
+            "is_admin": is_admin,
+            "members": Membership.objects.filter(collectivite=c)
+            .select_related("user")
+            .order_by("user__username"),
+            "invitations": Invitation.objects.filter(collectivite=c, accepted_by__isnull=True).order_by(
+                "-created_at"
+            )
+            if is_admin
+            else [],
+            "roles": Role.choices,
+            "link": link,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+class _Unknown(Exception):
+    """The invitation link is unknown or used: roll back the account just created."""
+
+
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Join a collectivité from a link: logged in, accept it; otherwise create an account (or log in)."""
+    form: UserCreationForm[User] | None = (
+        UserCreationForm(request.POST or None) if not request.user.is_authenticated else None
+    )
+    if request.method == "POST":
+        try:
+            with transaction.atomic():
+                if form is not None:
+                    if not form.is_valid():
+                        return render(request, "pages/invitation.html", {"form": form}, status=400)
+                    user = form.save()
+                else:
+                    user = user_of(request)
+                membership = accept_invitation(token, user)
+                if membership is None:
+                    raise _Unknown
+        except _Unknown:
+            return render(request, "pages/invitation.html", {"unknown": True}, status=404)
+        if form is not None:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("dashboard", collectivite_id=membership.collectivite_id)
+    return render(request, "pages/invitation.html", {"form": form})
+
+
+@login_required
+def jetons(request: HttpRequest) -> HttpResponse:
+    """The caller's API tokens: create one (shown once), revoke one."""
+    user = user_of(request)
+    created = error = None
+    status = 200
+    if request.method == "POST":
+        if "revoquer" in request.POST:
+            try:
+                found = revoke_api_token(user, int(request.POST["revoquer"]))
+            except ValueError:
+                found = False
+            if not found:
+                error, status = "jeton : introuvable", 400
+            else:
+                return redirect("jetons")
+        else:
+            name = request.POST.get("nom", "").strip()
+            if not name or len(name) > 100:
+                error, status = "nom : entre 1 et 100 caractères", 400
+            else:
+                created = create_api_token(user, name)
+    return render(
+        request,
+        "pages/jetons.html",
+        {
+            "tokens": ApiToken.objects.filter(user_id=user.pk).order_by("-created_at"),
+            "created": created,
+            "error": error,
+        },
+        status=status,
+    )

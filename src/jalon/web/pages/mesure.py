@@ -1,0 +1,132 @@
+"""The mesure page: texts, sous-mesures and tâches with statut controls (htmx), explications,
+discussions, points before / after personnalisation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from jalon.referentiel.model import Referentiel
+from jalon.web.collectivites.models import Collectivite
+from jalon.web.collectivites.services import can_write
+from jalon.web.discussions.services import discussions_of
+from jalon.web.pages.common import bars, is_htmx, member, mesure_of, referentiel_of, sections, user_of
+from jalon.web.statuts import services
+from jalon.web.statuts.models import Avancement, Explication, StatutRecord
+from jalon.web.statuts.services import InputError
+
+
+def _detaille(request: HttpRequest) -> list[int] | None:
+    if request.POST.get("avancement") != Avancement.DETAILLE:
+        return None
+    try:
+        return [int(request.POST.get(k, "").strip() or "0") for k in ("fait", "programme", "pas_fait")]
+    except ValueError:
+        raise InputError("detaille", "les pourcentages sont des nombres entiers") from None
+
+
+def _write(request: HttpRequest, c: Collectivite) -> str:
+    """Apply a POST (a statut or an explication); returns the action it changed."""
+    target = request.POST.get("action_id", "")
+    if "texte" in request.POST:
+        services.set_explication(c, user_of(request), target, request.POST["texte"])
+    else:
+        services.set_statut(c, user_of(request), target, request.POST.get("avancement"), _detaille(request))
+    return target
+
+
+def _live_context(
+    c: Collectivite, role: str, referentiel: Referentiel, action_id: str, error: str | None
+) -> dict[str, Any]:
+    """What the part of the page that a statut write changes shows: the rows and the scores."""
+    action = referentiel.actions[action_id]
+    scores = services.scores(c, referentiel.id)
+    statuts = {
+        r.action_id: r for r in StatutRecord.objects.filter(collectivite=c, referentiel=referentiel.id)
+    }
+    subtree_ids = []
+    stack = [action_id]
+    while stack:
+        current = stack.pop()
+        subtree_ids.append(current)
+        stack.extend(reversed(referentiel.actions[current].children))
+    explications = {
+        e.action_id: e.texte for e in Explication.objects.filter(collectivite=c, action_id__in=subtree_ids)
+    }
+    writer = can_write(role)
+    nodes = []
+    for node_id in subtree_ids:
+        node = referentiel.actions[node_id]
+        s = scores[node_id]
+        nodes.append(
+            {
+                "action": node,
+                "scores": s,
+                "bars": bars(s),
+                "statut": statuts.get(node_id),
+                "explication": explications.get(node_id, ""),
+                "editable": writer and node.depth > referentiel.action_level and not s["desactive"],
+                "indent": (node.depth - action.depth) * 1.5,
+                "description": sections({"description": node.sections.get("description", "")})
+                if node_id != action_id
+                else [],
+            }
+        )
+    s = scores[action_id]
+    return {
+        "collectivite": c,
+        "referentiel": referentiel,
+        "action": action,
+        "nodes": nodes,
+        "error": error,
+        "avancements": Avancement.choices,
+        "can_write": writer,
+        "mesure_scores": s,
+        "mesure_bars": bars(s),
+        "root_scores": scores[referentiel.id],
+        "root_bars": bars(scores[referentiel.id]),
+        # Points before personnalisation (the référentiel's) and after it (the potentiel).
+        "perso_changed": s["point_potentiel"] != s["point_referentiel"],
+        "explication": explications.get(action_id, ""),
+        "subtree_ids": subtree_ids,
+    }
+
+
+@login_required
+def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpResponse:
+    c, role = member(request, collectivite_id)
+    referentiel = referentiel_of(action_id)
+    action = referentiel.actions[action_id]
+    if action.depth < referentiel.action_level:
+        raise Http404("ce n'est pas une mesure")
+    if action.depth > referentiel.action_level:
+        # A sous-mesure or a tâche is shown on its mesure's page, at its row.
+        url = reverse("mesure", args=(c.pk, mesure_of(referentiel, action_id)))
+        return redirect(f"{url}#row-{action_id}")
+    error = None
+    if request.method == "POST":
+        if not can_write(role):
+            return HttpResponse("Votre rôle ne permet pas de modifier.", status=403)
+        try:
+            target = _write(request, c)
+            if not is_htmx(request):
+                return redirect(f"{request.path}#row-{target}")
+        except InputError as e:
+            error = f"{e.field} : {e.reason}"
+    context = _live_context(c, role, referentiel, action_id, error)
+    status = 400 if error else 200
+    if is_htmx(request):
+        # Only the rows and the scores: htmx swaps them in place (errors included, see base.html).
+        return render(request, "pages/mesure_live.html", context, status=status)
+    context.update(
+        {
+            "sections": sections(action.sections),
+            "discussions": discussions_of(c, set(context["subtree_ids"])),
+            "discussion_targets": [n["action"] for n in context["nodes"]],
+        }
+    )
+    return render(request, "pages/mesure.html", context, status=status)

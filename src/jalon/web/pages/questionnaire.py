@@ -1,0 +1,175 @@
+"""The personnalisation questionnaire: questions by thématique, what each answer changes, justifications."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from jalon.evaluation import consequences_for
+from jalon.referentiel.model import Question, Referentiels
+from jalon.regles.consequences import Consequence
+from jalon.scenarios import Reponse as ReponseValue
+from jalon.web.collectivites.models import Collectivite
+from jalon.web.collectivites.services import can_write, identite
+from jalon.web.pages.common import is_htmx, loaded, member, user_of
+from jalon.web.statuts import services
+from jalon.web.statuts.models import Reponse
+from jalon.web.statuts.services import InputError
+
+
+@dataclass(frozen=True)
+class Effet:
+    """What one answer changes for one action, compared with the same answers without it."""
+
+    action_id: str
+    nom: str
+    texte: str  # in French, for the page
+
+
+def _facteur(c: Consequence | None) -> float:
+    return 1.0 if c is None or c.potentiel_perso is None else c.potentiel_perso
+
+
+def _nombre(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+def effets(
+    refs: Referentiels,
+    question_id: str,
+    reponses: Mapping[str, ReponseValue],
+    avec: Mapping[str, Consequence],
+    ident: Mapping[str, frozenset[str]],
+) -> list[Effet]:
+    """The actions whose désactivation, potentiel factor or score rule the answer changes."""
+    if question_id not in reponses:
+        return []
+    sans = consequences_for(refs, ident, {k: v for k, v in reponses.items() if k != question_id})
+    out = []
+    for action_id, a in avec.items():
+        s = sans.get(action_id)
+        changes = []
+        if bool(a.desactive) != bool(s and s.desactive):
+            changes.append("désactivée" if a.desactive else "réactivée")
+        if _facteur(a) != _facteur(s):
+            changes.append(
+                f"potentiel × {_nombre(_facteur(a))} (sans cette réponse : × {_nombre(_facteur(s))})"
+            )
+        if a.score_formule != (s.score_formule if s else None):
+            changes.append("score plafonné par une règle")
+        if changes:
+            out.append(Effet(action_id, refs.action(action_id).nom, ", ".join(changes)))
+    return out
+
+
+def _label(refs: Referentiels, thematique_id: str) -> str:
+    return refs.thematiques.get(thematique_id) or thematique_id.replace("_", " ").capitalize() or "Autres"
+
+
+def _concerne(question: Question, c: Collectivite) -> bool:
+    return not question.types_concernes or c.type in question.types_concernes
+
+
+def _question_item(
+    refs: Referentiels,
+    q: Question,
+    record: Reponse | None,
+    reponses: Mapping[str, ReponseValue],
+    avec: Mapping[str, Consequence],
+    ident: Mapping[str, frozenset[str]],
+) -> dict[str, Any]:
+    valeur = record.valeur if record else None
+    return {
+        "question": q,
+        "valeur": valeur,
+        "valeur_text": "" if valeur is None else str(valeur).replace(".", ","),
+        "justification": record.justification if record else "",
+        "effets": effets(refs, q.id, reponses, avec, ident),
+        "actions": [(a, refs.action(a).nom) for a in q.action_ids if _known(refs, a)],
+    }
+
+
+def _known(refs: Referentiels, action_id: str) -> bool:
+    ref = refs.referentiels.get(action_id.split("_", 1)[0])
+    return ref is not None and action_id in ref.actions
+
+
+def _parse_valeur(q: Question, raw: str) -> str | float | None:
+    raw = raw.strip()
+    if not raw:
+        return None  # no answer: removes it
+    if q.type != "proportion":
+        return raw
+    try:
+        return float(raw.replace(",", "."))
+    except ValueError:
+        raise InputError("valeur", f"une proportion est un nombre entre 0 et 1, reçu {raw!r}") from None
+
+
+def _state(
+    c: Collectivite, refs: Referentiels
+) -> tuple[dict[str, Reponse], dict[str, ReponseValue], Any, Any]:
+    records = {r.question_id: r for r in Reponse.objects.filter(collectivite=c)}
+    reponses = {k: r.valeur for k, r in records.items() if r.valeur is not None}
+    ident = identite(c)
+    return records, reponses, consequences_for(refs, ident, reponses), ident
+
+
+@login_required
+def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
+    c, role = member(request, collectivite_id)
+    refs = loaded()
+    error: tuple[str, str] | None = None  # question id, message
+    if request.method == "POST":
+        if not can_write(role):
+            return HttpResponse("Votre rôle ne permet pas de répondre.", status=403)
+        question_id = request.POST.get("question_id", "")
+        q = refs.questions.get(question_id)
+        if q is None:
+            raise Http404("question inconnue")
+        try:
+            valeur = _parse_valeur(q, request.POST.get("valeur", ""))
+            services.set_reponse(c, user_of(request), q.id, valeur, request.POST.get("justification", ""))
+            if not is_htmx(request):
+                return redirect(f"{request.path}#question-{q.id}")
+        except InputError as e:
+            error = (q.id, f"{e.field} : {e.reason}")
+        if is_htmx(request):
+            records, reponses, avec, ident = _state(c, refs)
+            item = _question_item(refs, q, records.get(q.id), reponses, avec, ident)
+            context = {"collectivite": c, "item": item, "can_write": True, "error": error}
+            return render(request, "pages/question.html", context, status=400 if error else 200)
+    records, reponses, avec, ident = _state(c, refs)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    hors_type = 0
+    order = {t: i for i, t in enumerate(refs.thematiques)}
+    questions = sorted(
+        refs.questions.values(),
+        key=lambda q: (order.get(q.thematique_id, len(order)), q.thematique_id, q.ordonnancement or 0, q.id),
+    )
+    for q in questions:
+        if not _concerne(q, c):
+            hors_type += 1
+            continue
+        item = _question_item(refs, q, records.get(q.id), reponses, avec, ident)
+        groups.setdefault(_label(refs, q.thematique_id), []).append(item)
+    answered = sum(1 for group in groups.values() for item in group if item["valeur"] is not None)
+    return render(
+        request,
+        "pages/questionnaire.html",
+        {
+            "collectivite": c,
+            "groups": groups,
+            "can_write": can_write(role),
+            "error": error,
+            "hors_type": hors_type,
+            "answered": answered,
+            "total": sum(len(g) for g in groups.values()),
+        },
+        status=400 if error else 200,
+    )

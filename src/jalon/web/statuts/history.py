@@ -1,0 +1,98 @@
+"""The scores of a past date, replayed from the history.
+
+The state at a date is today's state with every later change undone (newest first, each subject
+taking back its ``previous`` value): statuts, answers and the identity (type, population,
+localisation). It is then scored by a full evaluation with the référentiel version that was current
+at that date. Undoing from today rather than redoing from nothing also holds for data written before
+the history began.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from jalon.evaluation import evaluate_state
+from jalon.scenarios import Reponse as ReponseValue
+from jalon.scores.statuts import Statut
+from jalon.web.collectivites.models import Collectivite
+from jalon.web.collectivites.services import identite
+from jalon.web.referentiels.models import ReferentielVersion
+from jalon.web.referentiels.services import loaded_version
+from jalon.web.statuts.models import HistoryEntry, Kind, Reponse, StatutRecord
+from jalon.web.statuts.services import InputError, Scores, statut_of, statut_value
+
+IDENTITE_FIELDS = ("type", "population", "localisation")
+
+
+@dataclass(frozen=True)
+class PastState:
+    at: datetime
+    version: ReferentielVersion
+    statuts: dict[str, dict[str, Any]]  # action id → statut as the API shows it
+    reponses: dict[str, ReponseValue]
+    identite: dict[str, Any]  # type, population, localisation
+
+
+def _version_at(at: datetime) -> ReferentielVersion:
+    version = ReferentielVersion.objects.filter(created_at__lte=at).order_by("-id").first()
+    # Before the first import there were no scores: the first version is the best answer.
+    version = version or ReferentielVersion.objects.order_by("id").first()
+    if version is None:
+        raise InputError("referentiel", "aucun référentiel importé")
+    return version
+
+
+def state_at(collectivite: Collectivite, at: datetime) -> PastState:
+    """Statuts, answers and identity of a collectivité as they were at ``at``."""
+    with transaction.atomic():
+        # The collectivité's write lock: today's state and the history are read as one snapshot,
+        # never between the statut row and the history entry of a concurrent write.
+        c = Collectivite.objects.select_for_update().get(pk=collectivite.pk)
+        statuts: dict[str, dict[str, Any] | None] = {
+            r.action_id: statut_value(r) for r in StatutRecord.objects.filter(collectivite=c)
+        }
+        reponses: dict[str, Any] = {r.question_id: r.valeur for r in Reponse.objects.filter(collectivite=c)}
+        ident: dict[str, Any] = {f: getattr(c, f) for f in IDENTITE_FIELDS}
+        later = HistoryEntry.objects.filter(
+            collectivite=c, at__gt=at, kind__in=(Kind.STATUT, Kind.REPONSE, Kind.IDENTITE)
+        ).order_by("-id")
+        for entry in later:
+            if entry.kind == Kind.STATUT:
+                statuts[entry.subject] = entry.previous
+            elif entry.kind == Kind.REPONSE:
+                reponses[entry.subject] = entry.previous
+            else:
+                ident.update(entry.previous or {})
+        version = _version_at(at)
+    return PastState(
+        at=at,
+        version=version,
+        statuts={k: v for k, v in statuts.items() if v is not None},
+        reponses={k: v for k, v in reponses.items() if v is not None},
+        identite=ident,
+    )
+
+
+def _statut(value: dict[str, Any]) -> Statut:
+    record = StatutRecord(avancement=value["avancement"])
+    if "detaille" in value:
+        record.pourcentage_fait, record.pourcentage_programme, record.pourcentage_pas_fait = value["detaille"]
+    return statut_of(record)
+
+
+def scores_at(collectivite: Collectivite, at: datetime) -> tuple[PastState, dict[str, Scores]]:
+    """The state at ``at`` and its scores: référentiel id → action id → the engine's fields (the same
+    numbers the stored scores had then)."""
+    state = state_at(collectivite, at)
+    loaded = loaded_version(state.version)
+    then = Collectivite(**state.identite)
+    # An action the old version does not know (renamed since) is left out, as it was then.
+    known = {a for r in loaded.referentiels.values() for a in r.actions}
+    statuts = {a: _statut(v) for a, v in state.statuts.items() if a in known}
+    reponses = {q: v for q, v in state.reponses.items() if q in loaded.questions}
+    everything = evaluate_state(loaded, identite(then), reponses, statuts)
+    return state, {r.id: {a: everything[a] for a in r.actions} for r in loaded.referentiels.values()}

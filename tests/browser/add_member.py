@@ -1,0 +1,31 @@
+"""Run in a subprocess beside a running ``jalon serve``: the demo collectivité's id, and a new member of it.
+
+Usage: ``python add_member.py DATA_DIR [USERNAME PASSWORD ROLE]``; prints ``{"collectivite_id": …}``.
+The server's SQLite database (WAL) is shared; the browser tests never touch Django in their own process.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def main(data_dir: Path, member: list[str]) -> None:
+    from jalon.web.serve import DEMO_NOM, configure
+
+    configure(None, data_dir)
+    from django.contrib.auth.models import User
+
+    from jalon.web.collectivites.models import Collectivite, Membership
+
+    collectivite = Collectivite.objects.get(nom=DEMO_NOM)
+    if member:
+        username, password, role = member
+        user = User.objects.create_user(username=username, password=password)
+        Membership.objects.create(user=user, collectivite=collectivite, role=role)
+    print(json.dumps({"collectivite_id": collectivite.pk}))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), sys.argv[2:])

@@ -1,0 +1,147 @@
+"""Concurrent writers: 20 clients writing the statuts of one collectivité at once through a real HTTP
+server lose nothing. Runs on a SQLite file (WAL, busy timeout) and, in the PostgreSQL pass of
+``make test``, on the real server."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from pytest_django.live_server_helper import LiveServer
+
+from jalon.web.collectivites.models import Collectivite, Role
+from jalon.web.referentiels.models import ReferentielVersion
+from jalon.web.statuts import services
+from jalon.web.statuts.models import HistoryEntry, Reponse, ScoreSet, StatutRecord
+
+from .conftest import Member, make_member
+from .test_statuts import full_evaluation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLIENTS = 20
+WRITES_EACH = 10
+# Sous-mesures and tâches of the demo, some in parent/child pairs so that the cascade (a tâche resets
+# its sous-mesure) runs between concurrent writers.
+ACTIONS = [
+    "cae_6.1.1.1",
+    "cae_6.1.1.1.1",
+    "cae_6.1.1.1.2",
+    "cae_6.1.1.2.1",
+    "cae_6.1.1.2.2",
+    "cae_6.1.1.3",
+    "cae_6.1.1.3.1",
+    "cae_6.1.1.5",
+    "cae_6.1.1.5.2",
+    "cae_6.1.2.1.1",
+    "cae_6.1.2.3",
+]
+# Every détaillé statut (5 % steps, summing to 100): each write gets one of its own, so every write
+# is a change that the history must show, and can be found there.
+DETAILLES = [[f, p, 100 - f - p] for f in range(0, 101, 5) for p in range(0, 101 - f, 5)]
+
+
+def put(url: str, token: str, body: dict[str, Any]) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="PUT",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.status, json.loads(response.read())
+
+
+def test_twenty_concurrent_writers_lose_nothing(
+    live_server: LiveServer, version: ReferentielVersion, collectivite: Collectivite
+) -> None:
+    assert len(DETAILLES) >= CLIENTS * WRITES_EACH
+    members = [make_member(collectivite, Role.EDITION, f"client{n}") for n in range(CLIENTS)]
+    base = f"{live_server.url}/api/collectivites/{collectivite.pk}"
+    start = threading.Barrier(CLIENTS)
+    statut_writes: list[tuple[Member, str, list[int]]] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def client(n: int, member: Member) -> None:
+        start.wait()
+        for i in range(WRITES_EACH):
+            action = ACTIONS[(n + i) % len(ACTIONS)]
+            detaille = DETAILLES[n * WRITES_EACH + i]
+            try:
+                status, body = put(
+                    f"{base}/statuts/{action}", member.token, {"avancement": "detaille", "detaille": detaille}
+                )
+                assert status == 200 and body["statut"]["detaille"] == detaille, body
+                if n % 5 == 0:  # a few clients also change an answer, which rescores everything
+                    put(f"{base}/reponses/demo_jumelage", member.token, {"valeur": "OUI" if i % 2 else "NON"})
+            except Exception as error:  # collected: an assert in a thread would go unseen
+                with lock:
+                    failures.append(f"client {n} write {i}: {error!r}")
+                continue
+            with lock:
+                statut_writes.append((member, action, detaille))
+
+    threads = [threading.Thread(target=client, args=(n, m)) for n, m in enumerate(members)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(statut_writes) == CLIENTS * WRITES_EACH
+
+    entries = list(HistoryEntry.objects.filter(collectivite=collectivite).order_by("id"))
+    # Every write is in the history, once, with its author.
+    for member, action, detaille in statut_writes:
+        new = {"avancement": "detaille", "detaille": detaille}
+        found = [e for e in entries if e.kind == "statut" and e.subject == action and e.new == new]
+        assert [e.user_id for e in found] == [member.user.pk], (action, detaille)
+    # No lost update: each change of a subject starts from the value the previous change left.
+    last: dict[tuple[str, str], Any] = defaultdict(lambda: None)
+    for e in entries:
+        assert e.previous == last[e.kind, e.subject], (e.kind, e.subject)
+        last[e.kind, e.subject] = e.new
+    # The final state is the last write of each action (and of the answer).
+    stored = {
+        r.action_id: services.statut_value(r) for r in StatutRecord.objects.filter(collectivite=collectivite)
+    }
+    for (kind, subject), value in last.items():
+        if kind == "statut":
+            assert stored.get(subject) == value, subject
+    reponse = Reponse.objects.get(collectivite=collectivite, question_id="demo_jumelage")
+    assert reponse.valeur == last["reponse", "demo_jumelage"]
+    # The stored scores were rewritten once per change, and equal a full re-evaluation.
+    score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
+    answers = sum(1 for e in entries if e.kind == "reponse")
+    assert score_set.revision == len(statut_writes) + answers
+    assert score_set.scores == full_evaluation(version, collectivite)
+    # The LiveScores the server threads left in this process's cache carry on from the same state.
+    services.set_statut(collectivite, members[0].user, "cae_6.1.2.3.1", "fait")
+    score_set.refresh_from_db()
+    assert score_set.scores == full_evaluation(version, collectivite)
+
+
+def test_cache_of_another_process_is_not_reused_when_stale(
+    version: ReferentielVersion, collectivite: Collectivite, editor: Member
+) -> None:
+    """Two server processes each keep a LiveScores per collectivité: a write made by one must make
+    the other's cached copy stale (the revision stored with the scores tells), never silently reused."""
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
+    this_process = dict(services._live)  # warm cache at revision 1
+    assert this_process
+    # "Another process" (an empty cache) writes two changes.
+    services.clear_live_scores()
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.2", "programme")
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "pas_fait")
+    # Back in this process, with its cache of revision 1.
+    services.clear_live_scores()
+    services._live.update(this_process)
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.3.1", "fait")
+    score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
+    assert score_set.revision == 4
+    assert score_set.scores == full_evaluation(version, collectivite)
+    assert score_set.scores["cae_6.1.1.2.2"]["point_programme"] > 0
