@@ -66,6 +66,8 @@ def _check(referentiel_id: str, data: st.DataObject) -> None:
         if v
     }
     live = LiveScores(tree, statuts, consequences)
+    assert len(live.take_changed_scores()) == tree.n
+    before = live.as_dict()
     for _ in range(data.draw(st.integers(1, 8))):
         if data.draw(st.integers(0, 4)) == 0:
             consequences = consequences_for(loaded, identite, data.draw(_answers()))
@@ -78,7 +80,11 @@ def _check(referentiel_id: str, data: st.DataObject) -> None:
                 statuts.pop(action_id, None)
             else:
                 statuts[action_id] = statut
-        assert live.as_dict() == compute_scores(tree, statuts, consequences).as_dict()
+        after = live.as_dict()
+        assert after == compute_scores(tree, statuts, consequences).as_dict()
+        changed = live.take_changed_scores()
+        assert changed == {k: after[k] for k in after if after[k] != before[k]}
+        before = after
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -102,6 +102,8 @@ class LiveScores:
         self._concerne = s.concerne[:n].tolist()
         self._renseigne = s.renseigne[:n].tolist()
         self._override_region = self._compute_override_region()
+        self._changed: set[int] = set(range(n))
+        self._reported: dict[str, dict[str, ScoreValue]] = {}
 
     def _compute_override_region(self) -> list[int]:
         region: set[int] = set()
@@ -308,6 +310,7 @@ class LiveScores:
         for x in self._concerne_changed:
             renseigne_nodes.update(self._children[x])
         self._concerne_changed.clear()
+        self._changed.update(renseigne_nodes)
         nr = final[NON_RENSEIGNE]
         for x in renseigne_nodes:
             p = self._parent[x]
@@ -351,9 +354,31 @@ class LiveScores:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def take_changed(self) -> list[str]:
+        """Ids of the nodes whose scores may have changed since the last call (all of them at first).
+
+        A store of the scores can then rewrite only those nodes: every other node's ``score()`` is
+        the same as before (a property test pins it).
+        """
+        ids = self.tree.ids
+        changed = [ids[i] for i in sorted(self._changed)]
+        self._changed.clear()
+        return changed
+
     def as_dict(self) -> dict[str, dict[str, ScoreValue]]:
         """Rounded scores of every node, exactly as ``Scores.as_dict`` gives them."""
         return self.snapshot().as_dict()
+
+    def take_changed_scores(self) -> dict[str, dict[str, ScoreValue]]:
+        """The rounded scores that differ from what this method last returned (every node at first):
+        what a store of the scores must rewrite."""
+        out: dict[str, dict[str, ScoreValue]] = {}
+        for action_id in self.take_changed():
+            score = self.score(action_id)
+            if self._reported.get(action_id) != score:
+                self._reported[action_id] = score
+                out[action_id] = score
+        return out
 
     def snapshot(self) -> Scores:
         """The current state as a ``Scores`` (arrays), e.g. to round and export it."""

@@ -57,4 +57,3 @@ class HistoryEntryAdmin(ReadOnly):
 @admin.register(ScoreSet)
 class ScoreSetAdmin(ReadOnly):
     list_display = ("collectivite", "referentiel", "version", "revision", "updated_at")
-    exclude = ("scores",)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -105,13 +107,13 @@ class HistoryEntry(models.Model):
 
 
 class ScoreSet(models.Model):
-    """The scores of one référentiel for one collectivité, rewritten by every change (never stale)."""
+    """The scores of one référentiel for one collectivité: a revision counter, and one ``ScoreNode``
+    per action, of which every change rewrites only those whose scores moved (never stale)."""
 
     collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="scores")
     referentiel = models.CharField(max_length=20)
     version = models.ForeignKey(ReferentielVersion, on_delete=models.PROTECT, related_name="+")
     revision = models.PositiveIntegerField(default=0)
-    scores = models.JSONField(encoder=DjangoJSONEncoder)  # action id → the engine's 16 fields
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -123,3 +125,24 @@ class ScoreSet(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collectivite} {self.referentiel} r{self.revision}"
+
+    @property
+    def scores(self) -> dict[str, dict[str, Any]]:
+        """Action id → the engine's 16 fields, as stored."""
+        return dict(ScoreNode.objects.filter(score_set=self).values_list("action_id", "data"))
+
+
+class ScoreNode(models.Model):
+    """The stored scores of one action (the engine's 16 rounded fields)."""
+
+    score_set = models.ForeignKey(ScoreSet, on_delete=models.CASCADE, related_name="nodes")
+    action_id = models.CharField(max_length=50)
+    data = models.JSONField(encoder=DjangoJSONEncoder)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["score_set", "action_id"], name="one_score_per_action"),
+        )
+
+    def __str__(self) -> str:
+        return self.action_id

@@ -33,6 +33,7 @@ from jalon.web.statuts.models import (
     HistoryEntry,
     Kind,
     Reponse,
+    ScoreNode,
     ScoreSet,
     StatutRecord,
 )
@@ -154,11 +155,7 @@ def _score_set(
 
     Call inside a transaction that locked the collectivité.
     """
-    # Without the stored scores: a write rewrites them from its LiveScores, and parsing hundreds of
-    # kilobytes of JSON only to overwrite it was most of a write's time.
-    score_set = (
-        ScoreSet.objects.defer("scores").filter(collectivite=collectivite, referentiel=referentiel.id).first()
-    )
+    score_set = ScoreSet.objects.filter(collectivite=collectivite, referentiel=referentiel.id).first()
     if score_set is not None and score_set.version_id == version.pk:
         score_set.collectivite = collectivite
         return score_set, _take_live(score_set, referentiel, loaded)
@@ -168,17 +165,24 @@ def _score_set(
         _consequences(collectivite, loaded),
     )
     if score_set is None:
-        score_set = ScoreSet(
-            collectivite=collectivite, referentiel=referentiel.id, version=version, scores={}
-        )
+        score_set = ScoreSet(collectivite=collectivite, referentiel=referentiel.id, version=version)
     score_set.version = version
     return score_set, live
 
 
 def _store(score_set: ScoreSet, live: LiveScores) -> None:
-    score_set.scores = live.as_dict()
+    """Store the rounded scores that moved: a statut change rewrites a few nodes, not the whole tree."""
     score_set.revision += 1
     score_set.save()
+    changed = live.take_changed_scores()
+    if len(changed) == live.tree.n:  # a new LiveScores reports every node: write them all
+        ScoreNode.objects.filter(score_set=score_set).delete()
+        ScoreNode.objects.bulk_create(
+            ScoreNode(score_set=score_set, action_id=a, data=data) for a, data in changed.items()
+        )
+    else:
+        for action_id, data in changed.items():
+            ScoreNode.objects.filter(score_set=score_set, action_id=action_id).update(data=data)
     _put_live_on_commit(score_set, live)
 
 
@@ -201,25 +205,33 @@ def scores(collectivite: Collectivite, referentiel_id: str) -> Scores:
     referentiel = loaded.referentiels.get(referentiel_id)
     if referentiel is None:
         raise InputError("referentiel", f"référentiel inconnu : {referentiel_id}")
-    found = ScoreSet.objects.filter(
-        collectivite=collectivite, referentiel=referentiel_id, version=version
-    ).first()
-    if found is not None:
-        return found.scores  # type: ignore[no-any-return]
+    found = dict(
+        ScoreNode.objects.filter(
+            score_set__collectivite=collectivite,
+            score_set__referentiel=referentiel_id,
+            score_set__version=version,
+        ).values_list("action_id", "data")
+    )
+    if len(found) == len(referentiel.actions):
+        return found
     with transaction.atomic():
         c = _lock(collectivite)
         score_set, live = _score_set(c, referentiel, version, loaded)
         _store(score_set, live)
-    return score_set.scores  # type: ignore[no-any-return]
+    return live.as_dict()
 
 
 def root_scores(collectivite: Collectivite, referentiel_id: str) -> dict[str, ScoreValue]:
-    """The stored scores of a référentiel's root alone: the database extracts it from the stored
-    JSON (a dashboard read then parses one node, not the whole tree)."""
+    """The stored scores of a référentiel's root alone (one row)."""
     version = current_version()
     found = (
-        ScoreSet.objects.filter(collectivite=collectivite, referentiel=referentiel_id, version=version)
-        .values_list(f"scores__{referentiel_id}", flat=True)
+        ScoreNode.objects.filter(
+            score_set__collectivite=collectivite,
+            score_set__referentiel=referentiel_id,
+            score_set__version=version,
+            action_id=referentiel_id,
+        )
+        .values_list("data", flat=True)
         .first()
     )
     if found is None:  # no scores stored yet (or of an old version): compute and store them
@@ -305,7 +317,7 @@ def set_statut(
                 reset.append(sous_mesure)
         _store(score_set, live)
     touched = [action_id, *_ancestors(referentiel, action_id)]
-    return StatutChange(action_id, statut_value(new), tuple(reset), {a: score_set.scores[a] for a in touched})
+    return StatutChange(action_id, statut_value(new), tuple(reset), {a: live.score(a) for a in touched})
 
 
 def _ancestors(referentiel: Referentiel, action_id: str) -> list[str]:
