@@ -123,3 +123,18 @@ def test_recomputing_every_mesure_node_by_node_equals_a_full_evaluation() -> Non
     live = LiveScores(tree, statuts, consequences)
     live.recompute_all()
     assert live.as_dict() == compute_scores(tree, statuts, consequences).as_dict()
+
+
+def test_changed_scores_are_reported_against_what_a_store_holds() -> None:
+    loaded = official()
+    tree = scoring_tree(loaded.referentiels["cae"])
+    consequences = consequences_for(loaded, {}, {})
+    stored = LiveScores(tree, {"cae_1.1.1.1.1": FAIT}, consequences).as_dict()
+    live = LiveScores(tree, {"cae_1.1.1.1.1": FAIT}, consequences)
+    live.assume_reported(stored)
+    assert live.take_changed_scores() == {}
+    # A store that missed a change (written by someone else): only the differing nodes come back.
+    live.assume_reported(LiveScores(tree, {}, consequences).as_dict())
+    changed = live.take_changed_scores()
+    assert set(changed) == {k for k, v in stored.items() if v != LiveScores(tree, {}, consequences).score(k)}
+    assert "cae_1.1.1.1.1" in changed and "cae" in changed

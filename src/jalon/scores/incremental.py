@@ -380,6 +380,12 @@ class LiveScores:
                 out[action_id] = score
         return out
 
+    def assume_reported(self, scores: Mapping[str, Mapping[str, ScoreValue]]) -> None:
+        """Take ``scores`` (e.g. those a store holds) as what ``take_changed_scores`` last returned,
+        so that its next call returns only the nodes whose scores differ from them."""
+        self._reported = {k: dict(v) for k, v in scores.items()}
+        self._changed = set(range(self.tree.n))
+
     def snapshot(self) -> Scores:
         """The current state as a ``Scores`` (arrays), e.g. to round and export it."""
         t = self.tree

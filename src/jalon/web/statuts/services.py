@@ -128,7 +128,11 @@ def _take_live(score_set: ScoreSet, referentiel: Referentiel, loaded: Referentie
     ):
         return cached.scores
     c = score_set.collectivite
-    return LiveScores(scoring_tree(referentiel), statuts_of(c, referentiel.id), _consequences(c, loaded))
+    live = LiveScores(scoring_tree(referentiel), statuts_of(c, referentiel.id), _consequences(c, loaded))
+    # What is stored is what this LiveScores reported before: the next store then rewrites only the
+    # nodes that differ (after another process wrote, or a restart), not the whole tree.
+    live.assume_reported(dict(ScoreNode.objects.filter(score_set=score_set).values_list("action_id", "data")))
+    return live
 
 
 def clear_live_scores() -> None:
@@ -182,7 +186,8 @@ def _store(score_set: ScoreSet, live: LiveScores) -> None:
         )
     else:
         for action_id, data in changed.items():
-            ScoreNode.objects.filter(score_set=score_set, action_id=action_id).update(data=data)
+            if not ScoreNode.objects.filter(score_set=score_set, action_id=action_id).update(data=data):
+                ScoreNode.objects.create(score_set=score_set, action_id=action_id, data=data)
     _put_live_on_commit(score_set, live)
 
 
