@@ -7,8 +7,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from jalon.web.collectivites.models import ApiToken, Collectivite, Invitation, Membership, Role
+from jalon.web.pages.common import bar_html, entier, loaded, nombre
+from jalon.web.pages.views import AxeBar, forts_et_faibles
 from jalon.web.statuts import services
-from jalon.web.statuts.models import StatutRecord
+from jalon.web.statuts.models import Explication, HistoryEntry, StatutRecord
 
 from .conftest import Member, make_collectivite, make_member
 
@@ -126,15 +128,130 @@ def test_tree_filters_by_statut_categorie_and_text(collectivite: Collectivite, e
     assert everything.count('class="bar"') == everything.count('data-testid="row-')  # a bar on every node
 
 
+def test_tree_rows_show_statut_badges_points_and_links(collectivite: Collectivite, editor: Member) -> None:
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.1.1", "fait")
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2", "programme")
+    page = logged_in(editor).get(f"/c/{collectivite.pk}/cae/").content.decode()
+
+    def row(action_id: str) -> str:
+        return page.split(f'data-testid="row-{action_id}"')[1].split("</tr>")[0]
+
+    assert '<span class="statut s-programme">Programmé</span>' in row("cae_6.1.1.2")
+    assert "par tâches" in row("cae_6.1.1.1")  # its statut comes from its tâches
+    assert '<span class="statut s-non_renseigne">Non renseigné</span>' in row("cae_6.1.1.3")
+    assert "statut" not in row("cae_6.1.1")  # a mesure takes no statut of its own
+    points = services.scores(collectivite, "cae")["cae_6.1.1.2"]
+    expected = f"{points['point_fait']} / {points['point_potentiel']}".replace(".", ",")
+    assert f'<td class="num">{expected}</td>' in row("cae_6.1.1.2")
+    assert f'<a href="/c/{collectivite.pk}/action/cae_6.1.1.2/">6.1.1.2 ' in row("cae_6.1.1.2")
+    assert "<a " not in row("cae_6")  # axes have no page
+    # Depth first: a mesure's sous-mesures come before the next mesure.
+    order = [line.split('data-testid="row-')[1].split('"')[0] for line in page.splitlines() if "row-" in line]
+    assert order[:5] == ["cae", "cae_6", "cae_6.1", "cae_6.1.1", "cae_6.1.1.1"]
+    assert order.index("cae_6.1.1.5") < order.index("cae_6.1.2") < order.index("cae_6.1.2.1")
+
+
+def test_mesure_rows_have_compact_statut_and_explication_controls(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    client = logged_in(editor)
+    page = client.get(f"/c/{collectivite.pk}/action/cae_6.1.1/").content.decode()
+    tache = page.split('data-testid="row-cae_6.1.1.1.1"')[1].split("</tr>")[0]
+    # The three % in their own group (shown by the stylesheet for « Détaillé » only), with full placeholders.
+    pcts = tache.split('<span class="pcts">')[1].split("</span>")[0]
+    for placeholder in ("% fait", "% programmé", "% pas fait"):
+        assert f'placeholder="{placeholder}"' in pcts
+    assert 'class="s-non_renseigne"' in tache  # the select's edge shows the saved statut
+    # An explication form on every sous-mesure and tâche, the mesure's own being further down the page.
+    for action_id in ("cae_6.1.1.1", "cae_6.1.1.1.1", "cae_6.1.1.5.1"):
+        assert f'id="explication-{action_id}" name="texte"' in page
+    assert 'id="explication-cae_6.1.1" name="texte"' not in page and 'id="explication" name="texte"' in page
+
+
+def test_explication_of_a_tache_through_htmx_and_writes_outside_the_mesure(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    client = logged_in(editor)
+    url = f"/c/{collectivite.pk}/action/cae_6.1.1/"
+    response = client.post(
+        url, {"action_id": "cae_6.1.1.1.1", "texte": "Cartographie faite en 2023."}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    row = response.content.decode().split('data-testid="row-cae_6.1.1.1.1"')[1].split("</tr>")[0]
+    assert "Explication : Cartographie faite en 2023." in row and "Modifier l'explication" in row
+    assert Explication.objects.get(action_id="cae_6.1.1.1.1").texte == "Cartographie faite en 2023."
+    assert HistoryEntry.objects.filter(subject="cae_6.1.1.1.1", kind="explication").count() == 1
+    # Without htmx: back to the row.
+    plain = client.post(url, {"action_id": "cae_6.1.1.2", "texte": "Voir le plan."})
+    assert plain.status_code == 302 and plain["Location"].endswith("#row-cae_6.1.1.2")
+    # An action of another mesure is refused by this page, and nothing is written.
+    outside = client.post(url, {"action_id": "cae_6.1.2.1", "avancement": "fait"}, HTTP_HX_REQUEST="true")
+    assert outside.status_code == 400 and "pas une action de cette mesure" in outside.content.decode()
+    assert not StatutRecord.objects.exists()
+
+
+def test_a_rejected_statut_is_explained_on_its_row(collectivite: Collectivite, editor: Member) -> None:
+    bad = logged_in(editor).post(
+        f"/c/{collectivite.pk}/action/cae_6.1.1/",
+        {
+            "action_id": "cae_6.1.1.2.1",
+            "avancement": "detaille",
+            "fait": "50",
+            "programme": "30",
+            "pas_fait": "30",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert bad.status_code == 400
+    row = bad.content.decode().split('data-testid="row-cae_6.1.1.2.1"')[1].split("</tr>")[0]
+    assert 'role="alert"' in row and "100 au total" in row
+    assert bad.content.decode().count('role="alert"') == 1
+
+
 def test_dashboard_shows_star_next_threshold_and_axes_chart(
     collectivite: Collectivite, editor: Member
 ) -> None:
-    page = logged_in(editor).get(f"/c/{collectivite.pk}/").content.decode()
+    client = logged_in(editor)
+    page = client.get(f"/c/{collectivite.pk}/").content.decode()
     assert 'data-testid="root-score"' in page and 'data-testid="etoile"' in page
     assert "1 étoile atteinte" in page and "prochaine étoile à 35" in page
-    assert "<svg" in page and "Part du potentiel faite et programmée, par axe" in page
-    # SVG lengths are numbers with a dot whatever the locale.
-    assert 'width="0.000000"' in page or 'width="0.0' in page
+    assert 'data-testid="axes-cae"' in page and "Part du potentiel faite et programmée, par axe" in page
+    # The population in French style, and the axes' full names (wrapped by the page, never cut).
+    assert "45\xa0000 habitants" in page
+    for axe_id in loaded().referentiels["cae"].root.children:
+        axe = loaded().referentiels["cae"].actions[axe_id]
+        assert f"{axe.identifiant}. {axe.nom}</span>" in page
+    # The demo's single axe is no strength nor weakness (see test_strengths_need_axes_that_differ).
+    assert "Points forts :" not in page
+
+
+def test_strengths_need_axes_that_differ() -> None:
+    def axe(i: str, fait: float) -> AxeBar:
+        return AxeBar(i, f"Axe {i}", fait, 0.0, {"fait": fait, "programme": 0.0, "pas_fait": 0.0})
+
+    assert forts_et_faibles([axe("1", 0), axe("2", 0), axe("3", 0)]) == ([], [])
+    assert forts_et_faibles([axe("1", 5)]) == ([], [])
+    forts, faibles = forts_et_faibles([axe("1", 5), axe("2", 30), axe("3", 0)])
+    assert [a.identifiant for a in forts] == ["2", "1"] and [a.identifiant for a in faibles] == ["3", "1"]
+
+
+def test_french_numbers_and_bars() -> None:
+    assert entier(45_000) == "45\xa0000" and entier(1_234_567) == "1\xa0234\xa0567" and entier(800) == "800"
+    assert nombre(3.75) == "3,75" and nombre(6.0) == "6,0" and nombre(None) == "–"
+    html = bar_html({"fait": 62.5, "programme": 18.75, "pas_fait": 0.0})
+    assert 'title="fait 62,5 %, programmé 18,75 %, pas fait 0,0 %"' in html
+    assert 'style="width:62.5%"' in html and "pas_fait" not in html.split("title=")[1]  # no empty segment
+
+
+def test_stylesheet_is_linked_and_served(collectivite: Collectivite, editor: Member) -> None:
+    page = logged_in(editor).get(f"/c/{collectivite.pk}/").content.decode()
+    assert '<link rel="stylesheet" href="/static/pages/jalon.css">' in page and "<style>" not in page
+    # The account and its logout button stay together in the header.
+    compte = page.split('<div class="compte">')[1].split("</div>")[0]
+    assert "edith" in compte and "Se déconnecter" in compte
+    response = Client().get("/static/pages/jalon.css")
+    css = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    assert response.status_code == 200 and "tabular-nums" in css and ".s-programme" in css
 
 
 def test_mesure_page_texts_points_and_redirects(collectivite: Collectivite, editor: Member) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
+from jalon.loading import DEMO_DIR
 from jalon.referentiel.model import Question, Source
 from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.pages.questionnaire import _parse_valeur
+from jalon.web.referentiels.services import import_folder
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, Reponse
 from jalon.web.statuts.services import InputError
@@ -104,3 +109,35 @@ def test_questions_of_other_types_are_hidden_and_lecture_reads(collectivite: Col
     assert "<textarea" not in page and "Réponse : sans réponse" in page
     response = logged_in(reader).post(f"/c/{commune.pk}/questionnaire/", {"question_id": "demo_jumelage"})
     assert response.status_code == 403 and not Reponse.objects.exists()
+
+
+def test_an_htmx_answer_refreshes_the_effects_shown_under_every_answered_question(
+    tmp_path: Path, collectivite: Collectivite, editor: Member
+) -> None:
+    # The demo plus one rule that needs two answers: answering demo_cep changes what demo_jumelage does.
+    folder = tmp_path / "referentiels"
+    shutil.copytree(DEMO_DIR, folder)
+    with (folder / "personnalisations" / "demo.md").open("a", encoding="utf-8") as f:
+        f.write(
+            "\n# Deux réponses (test)\n```yaml\naction_id: cae_6.1.1.4\n```\n## Règles\n"
+            "### Réduction de potentiel\n```formule\n"
+            "si reponse(demo_jumelage, NON) et reponse(demo_cep, demo_cep_syndicat) alors 0.5\n```\n"
+        )
+    import_folder(folder)
+    services.set_reponse(collectivite, editor.user, "demo_jumelage", "NON")
+    client = logged_in(editor)
+    url = f"/c/{collectivite.pk}/questionnaire/"
+    assert "cae_6.1.1.4" not in question_block(client.get(url).content.decode(), "demo_jumelage")
+
+    response = client.post(
+        url, {"question_id": "demo_cep", "valeur": "demo_cep_syndicat"}, HTTP_HX_REQUEST="true"
+    )
+    fragment = response.content.decode()
+    assert response.status_code == 200 and fragment.startswith('<article id="question-demo_cep"')
+    # Out of band: the other answered question's effects, now with the action the new answer brought in.
+    oob = fragment.split('<div id="effets-demo_jumelage" hx-swap-oob="true">')[1].split("</div>")[0]
+    assert "cae_6.1.1.4" in oob and "cae_6.1.1.5" in oob
+    assert '<span id="answered-count" hx-swap-oob="true">2 questions répondues</span>' in fragment
+    assert fragment.count("hx-swap-oob") == 2  # unanswered questions have no effects to refresh
+    # The full page says the same.
+    assert "cae_6.1.1.4" in question_block(client.get(url).content.decode(), "demo_jumelage")

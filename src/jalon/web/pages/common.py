@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
@@ -63,6 +64,18 @@ def mesure_of(referentiel: Referentiel, action_id: str) -> str:
     return action.id
 
 
+def preorder(referentiel: Referentiel, action_id: str) -> list[str]:
+    """The action and everything below it, depth first: the order a tree is read in (the référentiel's
+    own ``actions`` are stored level by level)."""
+    out = []
+    stack = [action_id]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(reversed(referentiel.actions[current].children))
+    return out
+
+
 def percent(part: Any, whole: Any) -> float:
     return round(100 * float(part or 0) / float(whole), 1) if whole else 0.0
 
@@ -75,6 +88,33 @@ def bars(s: Mapping[str, Any]) -> dict[str, float]:
         "programme": percent(s["point_programme"], pot),
         "pas_fait": percent(s["point_pas_fait"], pot),
     }
+
+
+def nombre(x: Any) -> str:
+    """A score as Django's French localisation writes it (3,75 ; 6,0), for the rows built in Python."""
+    return "–" if x is None else str(x).replace(".", ",")
+
+
+def entier(n: int) -> str:
+    """An integer with French thousands separators: 45 000 (a no-break space, as Django's fr locale)."""
+    return f"{n:,}".replace(",", "\xa0")
+
+
+def _width(pct: float) -> str:
+    return f"{pct:.1f}"  # CSS lengths take a dot, whatever the locale
+
+
+def bar_html(b: Mapping[str, float], css: str = "bar") -> SafeString:
+    """The stacked fait / programmé / pas fait bar of a node (built here, not by a per-row include: the
+    référentiel tree draws ~400 of them). ``title`` is both the tooltip and the accessible name."""
+    fait, programme, pas_fait = (nombre(b[k]) for k in ("fait", "programme", "pas_fait"))
+    label = escape(f"fait {fait} %, programmé {programme} %, pas fait {pas_fait} %")
+    parts = "".join(
+        f'<div class="{k}" style="width:{_width(b[k])}%"></div>'
+        for k in ("fait", "programme", "pas_fait")
+        if b[k]
+    )
+    return mark_safe(f'<div class="{css}" role="img" title="{label}">{parts}</div>')  # label escaped above
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,17 @@ from jalon.referentiel.model import Referentiel
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write
 from jalon.web.discussions.services import discussions_of
-from jalon.web.pages.common import bars, is_htmx, member, mesure_of, referentiel_of, sections, user_of
+from jalon.web.pages.common import (
+    bars,
+    is_htmx,
+    member,
+    mesure_of,
+    nombre,
+    preorder,
+    referentiel_of,
+    sections,
+    user_of,
+)
 from jalon.web.statuts import services
 from jalon.web.statuts.models import Avancement, Explication, StatutRecord
 from jalon.web.statuts.services import InputError
@@ -29,9 +39,12 @@ def _detaille(request: HttpRequest) -> list[int] | None:
         raise InputError("detaille", "les pourcentages sont des nombres entiers") from None
 
 
-def _write(request: HttpRequest, c: Collectivite) -> str:
-    """Apply a POST (a statut or an explication); returns the action it changed."""
+def _write(request: HttpRequest, c: Collectivite, subtree: list[str]) -> str:
+    """Apply a POST (a statut or an explication, of the mesure or of any action below it); returns the
+    action it changed."""
     target = request.POST.get("action_id", "")
+    if target not in subtree:
+        raise InputError("action_id", f"{target!r} n'est pas une action de cette mesure")
     if "texte" in request.POST:
         services.set_explication(c, user_of(request), target, request.POST["texte"])
     else:
@@ -40,7 +53,12 @@ def _write(request: HttpRequest, c: Collectivite) -> str:
 
 
 def _live_context(
-    c: Collectivite, role: str, referentiel: Referentiel, action_id: str, error: str | None
+    c: Collectivite,
+    role: str,
+    referentiel: Referentiel,
+    action_id: str,
+    error: str | None,
+    error_at: str = "",
 ) -> dict[str, Any]:
     """What the part of the page that a statut write changes shows: the rows and the scores."""
     action = referentiel.actions[action_id]
@@ -48,12 +66,7 @@ def _live_context(
     statuts = {
         r.action_id: r for r in StatutRecord.objects.filter(collectivite=c, referentiel=referentiel.id)
     }
-    subtree_ids = []
-    stack = [action_id]
-    while stack:
-        current = stack.pop()
-        subtree_ids.append(current)
-        stack.extend(reversed(referentiel.actions[current].children))
+    subtree_ids = preorder(referentiel, action_id)
     explications = {
         e.action_id: e.texte for e in Explication.objects.filter(collectivite=c, action_id__in=subtree_ids)
     }
@@ -62,14 +75,22 @@ def _live_context(
     for node_id in subtree_ids:
         node = referentiel.actions[node_id]
         s = scores[node_id]
+        statut = statuts.get(node_id)
+        below = node.depth > referentiel.action_level  # a sous-mesure or a tâche
         nodes.append(
             {
                 "action": node,
                 "scores": s,
                 "bars": bars(s),
-                "statut": statuts.get(node_id),
+                "points": f"{nombre(s['point_fait'])} / {nombre(s['point_potentiel'])}",
+                "statut": statut,
+                "statut_class": statut.avancement if statut else "non_renseigne",
                 "explication": explications.get(node_id, ""),
-                "editable": writer and node.depth > referentiel.action_level and not s["desactive"],
+                "editable": writer and below and not s["desactive"],
+                # An explication is text, not a statut: allowed on a désactivé action too.
+                "explicable": writer and below,
+                # A rejected write's message is shown on the row it was about.
+                "error": error if error and node_id == error_at and below else None,
                 "indent": (node.depth - action.depth) * 1.5,
                 "description": sections({"description": node.sections.get("description", "")})
                 if node_id != action_id
@@ -82,7 +103,8 @@ def _live_context(
         "referentiel": referentiel,
         "action": action,
         "nodes": nodes,
-        "error": error,
+        # Shown at the top unless a row shows it.
+        "error": None if any(n["error"] for n in nodes) else error,
         "avancements": Avancement.choices,
         "can_write": writer,
         "mesure_scores": s,
@@ -108,16 +130,18 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
         url = reverse("mesure", args=(c.pk, mesure_of(referentiel, action_id)))
         return redirect(f"{url}#row-{action_id}")
     error = None
+    target = ""
     if request.method == "POST":
         if not can_write(role):
             return HttpResponse("Votre rôle ne permet pas de modifier.", status=403)
         try:
-            target = _write(request, c)
+            target = _write(request, c, preorder(referentiel, action_id))
             if not is_htmx(request):
                 return redirect(f"{request.path}#row-{target}")
         except InputError as e:
             error = f"{e.field} : {e.reason}"
-    context = _live_context(c, role, referentiel, action_id, error)
+            target = request.POST.get("action_id", "")
+    context = _live_context(c, role, referentiel, action_id, error, target)
     status = 400 if error else 200
     if is_htmx(request):
         # Only the rows and the scores: htmx swaps them in place (errors included, see base.html).

@@ -140,11 +140,34 @@ def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
         except InputError as e:
             error = (q.id, f"{e.field} : {e.reason}")
         if is_htmx(request):
-            records, reponses, avec, ident = _state(c, refs)
-            item = _question_item(refs, q, records.get(q.id), reponses, avec, ident)
-            context = {"collectivite": c, "item": item, "can_write": True, "error": error}
-            return render(request, "pages/question.html", context, status=400 if error else 200)
+            return _answered_fragment(request, c, refs, q, error)
     records, reponses, avec, ident = _state(c, refs)
+    groups, hors_type = _groups(c, refs, records, reponses, avec, ident)
+    return render(
+        request,
+        "pages/questionnaire.html",
+        {
+            "collectivite": c,
+            "groups": groups,
+            "can_write": can_write(role),
+            "error": error,
+            "hors_type": hors_type,
+            "answered": _answered(groups),
+            "total": sum(len(g) for g in groups.values()),
+        },
+        status=400 if error else 200,
+    )
+
+
+def _groups(
+    c: Collectivite,
+    refs: Referentiels,
+    records: Mapping[str, Reponse],
+    reponses: Mapping[str, ReponseValue],
+    avec: Mapping[str, Consequence],
+    ident: Mapping[str, frozenset[str]],
+) -> tuple[dict[str, list[dict[str, Any]]], int]:
+    """The questions of the collectivité's type by thématique label, in order; and how many others."""
     groups: dict[str, list[dict[str, Any]]] = {}
     hors_type = 0
     order = {t: i for i, t in enumerate(refs.thematiques)}
@@ -158,18 +181,31 @@ def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
             continue
         item = _question_item(refs, q, records.get(q.id), reponses, avec, ident)
         groups.setdefault(_label(refs, q.thematique_id), []).append(item)
-    answered = sum(1 for group in groups.values() for item in group if item["valeur"] is not None)
-    return render(
-        request,
-        "pages/questionnaire.html",
-        {
-            "collectivite": c,
-            "groups": groups,
-            "can_write": can_write(role),
-            "error": error,
-            "hors_type": hors_type,
-            "answered": answered,
-            "total": sum(len(g) for g in groups.values()),
-        },
-        status=400 if error else 200,
-    )
+    return groups, hors_type
+
+
+def _answered(groups: Mapping[str, list[dict[str, Any]]]) -> int:
+    return sum(1 for group in groups.values() for item in group if item["valeur"] is not None)
+
+
+def _answered_fragment(
+    request: HttpRequest, c: Collectivite, refs: Referentiels, q: Question, error: tuple[str, str] | None
+) -> HttpResponse:
+    """What htmx swaps after an answer: the question itself, and out of band the effects of every other
+    answered question (one answer can change what another one does, e.g. two rules on one action)
+    and the count of answers. Other questions' forms are left alone, so nothing typed there is lost."""
+    records, reponses, avec, ident = _state(c, refs)
+    groups, _ = _groups(c, refs, records, reponses, avec, ident)
+    items = [item for group in groups.values() for item in group]
+    item = next((i for i in items if i["question"].id == q.id), None)
+    if item is None:  # a question of another type, answered anyway
+        item = _question_item(refs, q, records.get(q.id), reponses, avec, ident)
+    context = {
+        "collectivite": c,
+        "item": item,
+        "others": [i for i in items if i["question"].id != q.id and i["valeur"] is not None],
+        "answered": _answered(groups),
+        "can_write": True,
+        "error": error,
+    }
+    return render(request, "pages/question_answered.html", context, status=400 if error else 200)

@@ -9,11 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles.views import serve
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from jalon.labellisation.etoiles import etoile
 from jalon.referentiel.model import CATEGORIES, Referentiel
+from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of
-from jalon.web.pages.common import bars, loaded, member, percent
+from jalon.web.pages.common import bar_html, bars, entier, loaded, member, nombre, percent
 from jalon.web.statuts import services
 from jalon.web.statuts.models import Avancement, StatutRecord
 
@@ -33,35 +35,31 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @dataclass(frozen=True)
 class AxeBar:
-    """One bar of the per-axe chart: its label, % fait and % programmé, and where it is drawn."""
+    """One line of the per-axe chart: the axe's full label (wrapped by the page, never cut), its bar."""
 
     identifiant: str
     nom: str
     fait: float
     programme: float
-    y: int
-
-    @property
-    def fait_width(self) -> float:
-        return round(self.fait * 3, 1)  # the chart's bars are 300 px for 100 %
-
-    @property
-    def programme_width(self) -> float:
-        return round(self.programme * 3, 1)
-
-    @property
-    def programme_x(self) -> float:
-        return 300 + self.fait_width
+    bars: dict[str, float]
 
 
 def _axes(referentiel: Referentiel, scores: dict[str, Any]) -> list[AxeBar]:
     out = []
-    for i, axe_id in enumerate(referentiel.root.children):
+    for axe_id in referentiel.root.children:
         axe = referentiel.actions[axe_id]
         b = bars(scores[axe_id])
-        nom = axe.nom if len(axe.nom) <= 44 else axe.nom[:43] + "…"
-        out.append(AxeBar(axe.identifiant, nom, b["fait"], b["programme"], 10 + 28 * i))
+        out.append(AxeBar(axe.identifiant, axe.nom, b["fait"], b["programme"], b))
     return out
+
+
+def forts_et_faibles(axes: list[AxeBar]) -> tuple[list[AxeBar], list[AxeBar]]:
+    """The two strongest and the two weakest axes by % fait; none when all axes are level (e.g. all
+    at 0 %), where naming some as strengths would mean nothing."""
+    if len(axes) < 2 or len({a.fait for a in axes}) == 1:
+        return [], []
+    ranked = sorted(axes, key=lambda a: a.fait)
+    return list(reversed(ranked[-2:])), ranked[:2]
 
 
 @login_required
@@ -77,7 +75,7 @@ def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
         if star.prochain_seuil is not None:
             missing = round(star.prochain_seuil / 100 * potentiel - fait, 1)
         axes = _axes(referentiel, scores)
-        ranked = sorted((a for a in axes), key=lambda a: a.fait)
+        forts, faibles = forts_et_faibles(axes)
         rows.append(
             {
                 "referentiel": referentiel,
@@ -86,9 +84,8 @@ def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
                 "etoile": star,
                 "points_manquants": missing,
                 "axes": axes,
-                "chart_height": 20 + 28 * len(axes),
-                "forts": list(reversed(ranked[-2:])) if len(ranked) > 1 else ranked,
-                "faibles": ranked[:2] if len(ranked) > 1 else [],
+                "forts": forts,
+                "faibles": faibles,
                 "completude": percent(s["completed_taches_count"], s["total_taches_count"]),
             }
         )
@@ -97,6 +94,7 @@ def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
         "pages/dashboard.html",
         {
             "collectivite": c,
+            "population": entier(c.population),
             "role": role,
             "rows": rows,
             "can_write": can_write(role),
@@ -127,6 +125,56 @@ def _categorie(referentiel: Referentiel, action_id: str) -> str | None:
     while action.categorie is None and action.depth > referentiel.action_level + 1 and action.parent:
         action = referentiel.actions[action.parent]
     return action.categorie
+
+
+STATUT_LABELS = {**dict(Avancement.choices), NON_RENSEIGNE: "Non renseigné"}
+
+
+def _tree_rows(
+    c: Collectivite,
+    referentiel: Referentiel,
+    scores: dict[str, Any],
+    records: dict[str, StatutRecord],
+    shown: set[str],
+) -> list[dict[str, Any]]:
+    """The rows of the tree, every value already a string: ~400 rows render several times faster than
+    with per-row lookups, number localisation, ``{% url %}`` and an included bar template."""
+    # One reverse() for every link: the action id is the last segment of the mesure URL.
+    url_prefix = reverse("mesure", args=(c.pk, "X"))[:-2]
+    with_taches = {
+        referentiel.actions[a].parent for a in records if a in referentiel.actions
+    }  # sous-mesures statued by their tâches
+    rows = []
+    # Depth first, as a tree is read; a node not shown hides its subtree (``shown`` holds every ancestor).
+    stack = [referentiel.id]
+    while stack:
+        action_id = stack.pop()
+        if action_id not in shown:
+            continue
+        a = referentiel.actions[action_id]
+        stack.extend(reversed(a.children))
+        s = scores[a.id]
+        record = records.get(a.id)
+        statut = record.avancement if record else None
+        if statut is None and a.depth > referentiel.action_level and a.id not in with_taches:
+            statut = NON_RENSEIGNE
+        rows.append(
+            {
+                "id": a.id,
+                "depth": a.depth,
+                "label": f"{a.identifiant} {a.nom}".strip(),
+                "url": f"{url_prefix}{a.id}/" if a.depth >= referentiel.action_level else "",
+                "indent": f"{a.depth * 1.2:.1f}",
+                "desactive": bool(s["desactive"]),
+                "categorie": a.categorie or "",
+                "points": f"{nombre(s['point_fait'])} / {nombre(s['point_potentiel'])}",
+                "bar": bar_html(bars(s)),
+                "statut": statut,
+                "statut_label": STATUT_LABELS.get(statut, "") if statut else "",
+                "par_taches": a.id in with_taches and record is None,
+            }
+        )
+    return rows
 
 
 @login_required
@@ -172,17 +220,7 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
         while current is not None and current not in shown:
             shown.add(current)
             current = referentiel.actions[current].parent
-    nodes = [
-        {
-            "action": a,
-            "scores": scores[a.id],
-            "bars": bars(scores[a.id]),
-            "indent": a.depth * 1.2,
-            "statut": records.get(a.id),
-        }
-        for a in referentiel.actions.values()
-        if a.id in shown
-    ]
+    nodes = _tree_rows(c, referentiel, scores, records, shown)
     return render(
         request,
         "pages/tree.html",
