@@ -71,9 +71,15 @@ print(json.dumps({{"collectivite": c.pk, "tokens": tokens}}))
 
 
 @contextmanager
-def server(database: str, data_dir: Path, referentiels: Path | None) -> Iterator[int]:
+def server(
+    database: str, data_dir: Path, referentiels: Path | None, workers: int | None, threads: int | None
+) -> Iterator[int]:
     port = free_port()
     args = [str(JALON), "serve", "--port", str(port), "--data", str(data_dir)]
+    if workers:
+        args += ["--workers", str(workers)]
+    if threads:
+        args += ["--threads", str(threads)]
     if database:
         args += ["--database", database]
     if referentiels:
@@ -221,7 +227,7 @@ def run_one(name: str, database: str, args: argparse.Namespace) -> dict[str, flo
     with tempfile.TemporaryDirectory(prefix="jalon-bench-") as tmp:
         data_dir = Path(tmp)
         collectivite, tokens = prepare(database, data_dir, args.referentiels, args.clients)
-        with server(database, data_dir, args.referentiels) as port:
+        with server(database, data_dir, args.referentiels, args.workers, args.threads) as port:
             actions = tâches_of(port, collectivite, tokens[0])
             # Warm-up: the server loads the référentiel and builds its LiveScores once.
             load(port, collectivite, tokens[:2], actions, 2.0, 50)
@@ -238,12 +244,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--max-requests", type=int, default=100_000, help="per client, a bound")
     parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None)
+    parser.add_argument("--workers", type=int, default=None, help="server processes (default: jalon's)")
+    parser.add_argument("--threads", type=int, default=None, help="threads per process (default: jalon's)")
     args = parser.parse_args()
     referentiels = args.referentiels.resolve() if args.referentiels else None
     args.referentiels = referentiels
     print(
         f"{args.clients} clients, {args.seconds:.0f} s, référentiels: {referentiels or 'bundled demo'}, "
-        f"{os.cpu_count()} cores",
+        f"{os.cpu_count()} cores, server workers {args.workers or 'default'} "
+        f"threads {args.threads or 'default'}",
         flush=True,
     )
     if args.only != "postgresql":

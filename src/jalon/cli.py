@@ -224,6 +224,15 @@ def serve(
     dev: Annotated[
         bool, typer.Option("--dev", help="Django's development server instead of waitress.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="Server processes (waitress each); 1 on SQLite, 1 a core on PostgreSQL."
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, help="Threads per process; 8 in all by default.")
+    ] = None,
 ) -> None:
     """Start the web application: migrate, import the référentiels, create the demo data, serve."""
     from jalon.web.serve import configure, prepare, run
@@ -242,4 +251,4 @@ def serve(
     if prepared.admin_password:
         out.print(f"admin account: admin / {prepared.admin_password} (shown once)", markup=False)
     out.print(f"Jalon on http://127.0.0.1:{port}/ (API: /api/docs, /api/openapi.json)", markup=False)
-    run(port, dev=dev)
+    run(port, dev=dev, threads=threads, workers=workers)

@@ -8,11 +8,13 @@ import json
 import threading
 import urllib.request
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from pytest_django.live_server_helper import LiveServer
 
+from jalon.scores.incremental import LiveScores
 from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services
@@ -145,3 +147,59 @@ def test_cache_of_another_process_is_not_reused_when_stale(
     assert score_set.revision == 4
     assert score_set.scores == full_evaluation(version, collectivite)
     assert score_set.scores["cae_6.1.1.2.2"]["point_programme"] > 0
+
+
+def _other_process_writes(write: Callable[[], object]) -> None:
+    """Run ``write`` as another server process would (its own, empty cache), then give this process
+    its cache back as it was."""
+    this_process = dict(services._live)
+    services.clear_live_scores()
+    write()
+    services.clear_live_scores()
+    services._live.update(this_process)
+
+
+def _count_rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    built: list[int] = []
+    real = LiveScores
+
+    def counting(*args: Any, **kwargs: Any) -> LiveScores:
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "LiveScores", counting)
+    return built
+
+
+def test_a_stale_cache_catches_up_from_the_history(
+    version: ReferentielVersion, collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several server processes writing one collectivité: a stale cached LiveScores replays the statuts
+    written elsewhere (a change, a removal, a cascade reset) instead of being rebuilt."""
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.1", "fait")
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "programme")
+
+    def elsewhere() -> None:
+        services.set_statut(collectivite, editor.user, "cae_6.1.1.1.1", "pas_fait")  # resets 6.1.1.1
+        services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", None)
+        services.set_explication(collectivite, editor.user, "cae_6.1.1.3", "sans effet sur les scores")
+
+    _other_process_writes(elsewhere)
+    built = _count_rebuilds(monkeypatch)
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.3.1", "fait")
+    assert built == []
+    score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
+    assert score_set.scores == full_evaluation(version, collectivite)
+    assert score_set.scores["cae_6.1.1.1.1"]["point_pas_fait"] > 0
+
+
+def test_an_answer_changed_elsewhere_rebuilds_the_cache(
+    version: ReferentielVersion, collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
+    _other_process_writes(lambda: services.set_reponse(collectivite, editor.user, "demo_jumelage", "OUI"))
+    built = _count_rebuilds(monkeypatch)
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.3.1", "fait")
+    assert built == [1]
+    score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
+    assert score_set.scores == full_evaluation(version, collectivite)

@@ -4,18 +4,24 @@ référentiel folder keeps the previous version."""
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
-from jalon.loading import DEMO_DIR
+import jalon
+from jalon.loading import DEMO_DIR, load
+
+from .test_concurrency import ACTIONS
 
 JALON = Path(sys.executable).parent / "jalon"
 
@@ -88,3 +94,78 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
     out, err = stop(process)
     assert re.search(r"personnalisations/demo\.md:\d+", err), err
     assert "previous version" in err
+
+
+EDITOR_SETUP = """
+import json, sys
+from pathlib import Path
+from jalon.web.serve import configure
+configure(None, Path(sys.argv[1]))
+from django.contrib.auth.models import User
+from jalon.web.collectivites.models import Collectivite, Membership, Role
+from jalon.web.collectivites.services import create_api_token
+c = Collectivite.objects.get()
+user = User.objects.create_user("editrice")
+Membership.objects.create(user=user, collectivite=c, role=Role.EDITION)
+print(json.dumps({"collectivite": c.pk, "token": create_api_token(user, "test")}))
+"""
+
+
+def test_serve_with_two_worker_processes(tmp_path: Path) -> None:
+    """Two server processes writing one collectivité at once: each keeps its own cached scores, and
+    the stored scores still equal a full evaluation of the stored statuts."""
+    process, port = start(tmp_path, "--workers", "2")
+    try:
+        workers = subprocess.run(
+            ["ps", "--ppid", str(process.pid), "-o", "pid="], capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert len(workers) == 2
+        found = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", EDITOR_SETUP, str(tmp_path / ".jalon")],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=tmp_path,
+                env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},  # the server's SQLite, as start()
+            ).stdout.splitlines()[-1]
+        )
+        base = f"http://127.0.0.1:{port}/api/collectivites/{found['collectivite']}"
+        headers = {"Authorization": f"Bearer {found['token']}", "Content-Type": "application/json"}
+
+        def call(path: str, body: object = None) -> Any:
+            data = None if body is None else json.dumps(body).encode()
+            method = "GET" if body is None else "PUT"
+            request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+            with urllib.request.urlopen(request, timeout=60) as response:  # a new connection each time
+                return json.loads(response.read())
+
+        avancements = ["fait", "programme", "pas_fait", "non_renseigne"]
+        failures: list[str] = []
+
+        def client(n: int) -> None:
+            for i in range(12):
+                try:
+                    action = ACTIONS[(n + i) % len(ACTIONS)]
+                    call(f"/statuts/{action}", {"avancement": avancements[(n * i) % 4]})
+                except Exception as error:  # collected: an assert in a thread would go unseen
+                    failures.append(repr(error))
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        tree = {node["action_id"]: node["scores"] for node in call("/referentiels/cae")}
+        statuts = {
+            a: [p / 100 for p in s["detaille"]] if s["avancement"] == "detaille" else s["avancement"]
+            for a, s in call("/statuts").items()
+        }
+        expected = jalon.evaluate(
+            load(DEMO_DIR),
+            {"Collectivité": call("")["identite"], "Réponses": {}, "Statuts": statuts},
+        )
+        assert tree == expected  # the demo has one référentiel
+    finally:
+        stop(process)

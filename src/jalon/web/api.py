@@ -18,7 +18,7 @@ from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from jalon.web.collectivites.models import Collectivite
-from jalon.web.collectivites.services import can_write, collectivites_of, identite, role_of, user_of_token
+from jalon.web.collectivites.services import can_write, collectivites_of, identite, member_of, user_of_token
 from jalon.web.referentiels.services import current_version, loaded_version
 from jalon.web.statuts import services
 from jalon.web.statuts.history import scores_at
@@ -93,10 +93,10 @@ class ReponseIn(Schema):
 
 
 def _member(request: HttpRequest, collectivite_id: int, write: bool = False) -> tuple[Collectivite, str]:
-    collectivite = Collectivite.objects.filter(pk=collectivite_id).first()
-    role = role_of(request.user, collectivite) if collectivite else None
-    if collectivite is None or role is None:
+    found = member_of(request.user, collectivite_id)
+    if found is None:
         raise HttpError(404, "collectivité introuvable")
+    collectivite, role = found
     if write and not can_write(role):
         raise HttpError(403, f"le rôle {role} ne permet pas de modifier")
     return collectivite, role
@@ -132,8 +132,7 @@ def _routes(api: NinjaAPI) -> None:
         version = current_version()
         roots = {}
         if version is not None:
-            for ref in loaded_version(version).referentiels:
-                roots[ref] = services.root_scores(c, ref)
+            roots = services.roots_scores(c, version, list(loaded_version(version).referentiels))
         return {
             **_collectivite_out(c, role),
             "identite": {k: sorted(v) for k, v in identite(c).items()},

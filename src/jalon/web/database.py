@@ -17,7 +17,9 @@ from urllib.parse import unquote, urlsplit
 
 # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock when a transaction
 # starts, so two writers queue on the busy timeout instead of failing on a lock upgrade.
-SQLITE_INIT = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+# synchronous=FULL: a commit is on disk before it is acknowledged (a collectivité's statuts are not
+# to be lost, even to a power cut), as PostgreSQL's default synchronous_commit does.
+SQLITE_INIT = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
 SQLITE_BUSY_TIMEOUT_S = 20
 
 

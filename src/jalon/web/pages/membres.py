@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
@@ -11,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from jalon.web.collectivites.models import ApiToken, Invitation, Membership, Role
+from jalon.web.collectivites.models import ApiToken, Collectivite, Invitation, Membership, Role
 from jalon.web.collectivites.services import (
     accept_invitation,
     create_api_token,
@@ -20,19 +21,29 @@ from jalon.web.collectivites.services import (
     revoke_invitation,
 )
 from jalon.web.pages.common import member, user_of
+from jalon.web.pages.roles import change_role, remove_member
+from jalon.web.statuts.services import InputError
 
 
 @login_required
 def membres(request: HttpRequest, collectivite_id: int) -> HttpResponse:
-    """Every member sees who else is a member; the admin invites and revokes invitations."""
+    """Every member sees who else is a member; the admin changes roles, removes members, invites and
+    revokes invitations."""
     c, role = member(request, collectivite_id)
     is_admin = role == Role.ADMIN
     link = error = None
     status = 200
     if request.method == "POST":
         if not is_admin:
-            return HttpResponse("Seul un admin de la collectivité gère les invitations.", status=403)
-        if "revoquer" in request.POST:
+            return HttpResponse(
+                "Seul un admin de la collectivité gère les membres et les invitations.", status=403
+            )
+        if "changer" in request.POST or "retirer" in request.POST:
+            try:
+                return _change_member(request, c)
+            except InputError as e:
+                error, status = f"{e.field} : {e.reason}", 400
+        elif "revoquer" in request.POST:
             try:
                 found = revoke_invitation(c, int(request.POST["revoquer"]))
             except ValueError:
@@ -64,11 +75,34 @@ def membres(request: HttpRequest, collectivite_id: int) -> HttpResponse:
             if is_admin
             else [],
             "roles": Role.choices,
+            "me": request.user.pk,
             "link": link,
             "error": error,
         },
         status=status,
     )
+
+
+def _change_member(request: HttpRequest, c: Collectivite) -> HttpResponse:
+    """The admin's role change (``changer`` = membership id, ``nouveau_role``) or removal (``retirer`` =
+    membership id), then back to the page with what was done. Raises InputError."""
+    raw = request.POST.get("changer") or request.POST.get("retirer", "")
+    try:
+        membership_id = int(raw)
+    except ValueError:
+        raise InputError("membre", f"identifiant de membre invalide {raw!r}") from None
+    if "changer" in request.POST:
+        changed = change_role(c, membership_id, request.POST.get("nouveau_role", ""))
+        messages.success(
+            request, f"{changed.user.username} a désormais le rôle {changed.get_role_display()}."
+        )
+        return redirect("membres", collectivite_id=c.pk)
+    removed = remove_member(c, membership_id)
+    if removed.user_id == request.user.pk:  # one of several admins left: no access any more
+        messages.success(request, f"Vous avez quitté {c.nom}.")
+        return redirect("home")
+    messages.success(request, f"{removed.user.username} ne fait plus partie de {c.nom}.")
+    return redirect("membres", collectivite_id=c.pk)
 
 
 class _Unknown(Exception):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from jalon.web.pages import discussions, membres, mesure, questionnaire, views
+from jalon.web.pages import discussions, historique, membres, mesure, parametres, questionnaire, views
 
 urlpatterns = [
     path("connexion/", auth_views.LoginView.as_view(template_name="pages/login.html"), name="login"),
@@ -20,6 +20,9 @@ urlpatterns = [
         "c/<int:collectivite_id>/discussions/<int:discussion_id>/", discussions.discussion, name="discussion"
     ),
     path("c/<int:collectivite_id>/membres/", membres.membres, name="membres"),
+    path("c/<int:collectivite_id>/parametres/", parametres.parametres, name="parametres"),
+    path("c/<int:collectivite_id>/historique/", historique.historique, name="historique"),
+    path("c/<int:collectivite_id>/historique/scores/", historique.scores_date, name="scores_date"),
     path("c/<int:collectivite_id>/action/<str:action_id>/", mesure.mesure, name="mesure"),
     path("c/<int:collectivite_id>/<str:referentiel_id>/", views.tree, name="tree"),
 ]

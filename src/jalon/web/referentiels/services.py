@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from jalon.loading import load
 from jalon.referentiel.model import Referentiels
@@ -50,10 +50,30 @@ def load_files(files: dict[str, str]) -> Referentiels:
         return load(root)
 
 
+# The current version, kept per process: every request asks for it, and building the ORM query
+# cost more than the rest of a read. Versions are immutable, so one small query of the newest
+# (id, digest) tells whether the kept one is still current (another process may have imported a
+# newer one; a test database may reuse an id for another folder, hence the digest).
+_current: ReferentielVersion | None = None
+
+
 def current_version() -> ReferentielVersion | None:
-    # Every request asks: the folder's files (megabytes of JSON) are read only when a process first
-    # loads the version (``loaded_version``), not each time.
-    return ReferentielVersion.objects.defer("files").order_by("-id").first()
+    global _current
+    table = connection.ops.quote_name(ReferentielVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, digest FROM {table} ORDER BY id DESC LIMIT 1")
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    kept = _current
+    if kept is not None and kept.pk == row[0] and kept.digest == row[1]:
+        return kept
+    # The folder's files (megabytes of JSON) are read only when a process first loads the version
+    # (``loaded_version``), not here.
+    found = ReferentielVersion.objects.defer("files").filter(pk=row[0]).first()
+    if found is not None:
+        _current = found
+    return found
 
 
 def import_folder(folder: Path | None) -> ImportResult:

@@ -101,6 +101,8 @@ class HistoryEntry(models.Model):
     class Meta:
         ordering = ("-at", "-id")
         verbose_name_plural = "history entries"
+        # A server process catches its cached scores up from the entries newer than the last it saw.
+        indexes = (models.Index(fields=["collectivite", "id"], name="history_since"),)
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject}"

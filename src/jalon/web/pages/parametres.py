@@ -1,0 +1,96 @@
+"""The collectivité's settings: its name and what its identity tags come from (type, population,
+localisation). Every member reads them; the admin changes them, through ``set_identite`` (history and
+rescoring of every référentiel)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from jalon.web.collectivites.models import Collectivite, Localisation, Role, TypeCollectivite
+from jalon.web.collectivites.services import identite
+from jalon.web.pages.common import entier, member, user_of
+from jalon.web.statuts.services import InputError, set_identite
+
+MAX_NOM = 200
+MAX_POPULATION = 100_000_000  # far above any collectivité: a typo, not a population
+
+
+def parse_population(raw: str) -> int:
+    """A number of inhabitants as people type it (« 45 000 », « 45000 »). Raises InputError."""
+    cleaned = raw.replace(" ", "").replace("\xa0", "").replace("\u202f", "")
+    if not cleaned.isdigit():
+        raise InputError("population", f"un nombre entier d'habitants est attendu, pas {raw!r}")
+    value = int(cleaned)
+    if value > MAX_POPULATION:
+        raise InputError("population", f"{entier(value)} habitants : au plus {entier(MAX_POPULATION)}")
+    return value
+
+
+def _tags(c: Collectivite) -> list[tuple[str, list[str]]]:
+    """The identity tags the rules see, by kind, sorted (population thresholds by their number)."""
+
+    def order(tag: str) -> tuple[int, str]:
+        digits = tag.rsplit("_", 1)[-1]
+        return (int(digits) if digits.isdigit() else 0, tag)
+
+    labels = {"type": "Type", "population": "Population", "localisation": "Localisation"}
+    return [(labels[k], sorted(v, key=order)) for k, v in identite(c).items()]
+
+
+def _save(request: HttpRequest, c: Collectivite) -> None:
+    """Validate everything first, then write in one transaction: bad input writes nothing."""
+    post = request.POST
+    nom = post.get("nom", "").strip()
+    if not nom or len(nom) > MAX_NOM:
+        raise InputError("nom", f"entre 1 et {MAX_NOM} caractères")
+    type_ = post.get("type", "")
+    if type_ not in TypeCollectivite.values:
+        raise InputError("type", f"type inconnu {type_!r}")
+    localisation = post.get("localisation", "")
+    if localisation not in Localisation.values:
+        raise InputError("localisation", f"localisation inconnue {localisation!r}")
+    population = parse_population(post.get("population", ""))
+    with transaction.atomic():
+        set_identite(c, user_of(request), type=type_, population=population, localisation=localisation)
+        if nom != c.nom:  # the name is no identity tag: no history, no rescoring
+            Collectivite.objects.filter(pk=c.pk).update(nom=nom)
+            c.nom = nom
+
+
+@login_required
+def parametres(request: HttpRequest, collectivite_id: int) -> HttpResponse:
+    c, role = member(request, collectivite_id)
+    is_admin = role == Role.ADMIN
+    error = None
+    status = 200
+    values = {"nom": c.nom, "type": c.type, "population": str(c.population), "localisation": c.localisation}
+    if request.method == "POST":
+        if not is_admin:
+            return HttpResponse("Seul un admin de la collectivité modifie ses paramètres.", status=403)
+        try:
+            _save(request, c)
+        except InputError as e:
+            error, status = f"{e.field} : {e.reason}", 400
+            values = {k: request.POST.get(k, "") for k in values}  # show what was typed, to correct it
+        else:
+            messages.success(request, "Paramètres enregistrés ; les scores sont recalculés.")
+            return redirect("parametres", collectivite_id=c.pk)
+    return render(
+        request,
+        "pages/parametres.html",
+        {
+            "collectivite": c,
+            "is_admin": is_admin,
+            "values": values,
+            "population": entier(c.population),
+            "types": TypeCollectivite.choices,
+            "localisations": Localisation.choices,
+            "tags": _tags(c),
+            "error": error,
+        },
+        status=status,
+    )
