@@ -7,6 +7,7 @@ from collections.abc import Container, Sequence
 from jalon.referentiel.errors import Problem
 from jalon.referentiel.markdown import DESCRIPTION, MarkdownNode
 from jalon.referentiel.model import Preuve, Source
+from jalon.referentiel.references import unknown_actions
 from jalon.referentiel.schemas import PreuveYaml, validate
 
 PREUVE_KEYWORDS: frozenset[str] = frozenset()
@@ -49,16 +50,9 @@ def read_preuves(
                     )
                 )
             if action_ids is not None:
-                for unknown in (action for action in fields.actions if action not in action_ids):
-                    problems.append(
-                        Problem(
-                            path,
-                            md.line,
-                            f"L'action {unknown} de la preuve {preuve_id} n'existe dans aucun référentiel "
-                            "chargé : attendu l'id d'une action, comme cae_1.2.3.",
-                            preuve_id,
-                        )
-                    )
+                problems.extend(
+                    unknown_actions(path, md.line, "la preuve", preuve_id, fields.actions, action_ids)
+                )
             first = found.get(preuve_id)
             if first is not None:
                 problems.append(

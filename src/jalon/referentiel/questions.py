@@ -7,6 +7,7 @@ from collections.abc import Container, Sequence
 from jalon.referentiel.errors import Problem
 from jalon.referentiel.markdown import DESCRIPTION, MarkdownNode
 from jalon.referentiel.model import Choix, Question, Source
+from jalon.referentiel.references import unknown_actions
 from jalon.referentiel.schemas import ChoixYaml, QuestionYaml, validate
 
 CHOIX = "choix"
@@ -55,16 +56,9 @@ def read_questions(
                     )
                 )
             if action_ids is not None:
-                for unknown in (action for action in fields.actions if action not in action_ids):
-                    problems.append(
-                        Problem(
-                            path,
-                            md.line,
-                            f"L'action {unknown} de la question {question_id} n'existe dans aucun "
-                            "référentiel chargé : attendu l'id d'une action, comme cae_1.2.3.",
-                            question_id,
-                        )
-                    )
+                problems.extend(
+                    unknown_actions(path, md.line, "la question", question_id, fields.actions, action_ids)
+                )
             first = questions.get(question_id)
             if first is not None:
                 problems.append(
