@@ -114,6 +114,11 @@ def _regle_error(regle: Regle, action_id: str, detail: str) -> FormuleError:
 _SCORE_CALL = re.compile(r"score\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)")
 
 
+def score_references(score_formule: str) -> list[str]:
+    """The action ids a deferred score formula reads (``score(<id>)``), in order."""
+    return _SCORE_CALL.findall(score_formule)
+
+
 def apply_score_formule(score_formule: str, ratios: Mapping[str, float | None]) -> float | None:
     """Phase 6 of the scores (§2.4): finish a deferred formula once the scores are known.
 
@@ -123,7 +128,7 @@ def apply_score_formule(score_formule: str, ratios: Mapping[str, float | None]) 
     """
     # The reference substitutes the decimal text of each ratio and parses again; str(float) reads back
     # as the same float, so evaluating the parsed formula with the numbers gives the same value.
-    referenced = _SCORE_CALL.findall(score_formule)
+    referenced = score_references(score_formule)
     values: dict[str, float] = {}
     for action_id in referenced:
         ratio = ratios.get(action_id)

@@ -7,7 +7,6 @@ same order, so that the rounded numbers are identical; the passes are vectorised
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -15,7 +14,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from jalon.regles.consequences import Consequence, apply_score_formule
+from jalon.regles.consequences import Consequence, apply_score_formule, score_references
 from jalon.scores.rounding import round3
 from jalon.scores.statuts import Statut
 from jalon.scores.tree import BoolArray, FloatArray, ScoringTree
@@ -48,8 +47,6 @@ SCORE_FIELDS = (
 
 ScoreValue = float | int | bool | None
 _NO_AVANCEMENT = (np.nan, np.nan, np.nan)
-
-_SCORE_REF = re.compile(r"score\s*\(\s*([^)\s]+)\s*\)")
 
 
 @dataclass(eq=False)
@@ -351,7 +348,7 @@ def apply_overrides(s: Scores, consequences: Mapping[str, Consequence]) -> None:
             continue
         original = m[i, FAIT] / pot[i]
         ratios = {}
-        for ref in _SCORE_REF.findall(consequence.score_formule):
+        for ref in score_references(consequence.score_formule):
             j = tree.index.get(ref)
             if j is not None:
                 ratios[ref] = float(m[j, FAIT] / pot[j]) if pot[j] != 0.0 else 0.0

@@ -20,9 +20,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from jalon.regles.consequences import Consequence, apply_score_formule
+from jalon.regles.consequences import Consequence, apply_score_formule, score_references
 from jalon.scores.engine import (
-    _SCORE_REF,
     COMPLETED,
     FAIT,
     FAIT_AV,
@@ -329,7 +328,7 @@ class LiveScores:
                 continue
             original = fait[i] / pp[i]
             ratios: dict[str, float | None] = {}
-            for ref in _SCORE_REF.findall(formule):
+            for ref in score_references(formule):
                 j = self.tree.index.get(ref)
                 if j is not None:
                     ratios[ref] = fait[j] / pp[j] if pp[j] != 0.0 else 0.0
