@@ -138,3 +138,12 @@ def test_changed_scores_are_reported_against_what_a_store_holds() -> None:
     changed = live.take_changed_scores()
     assert set(changed) == {k for k, v in stored.items() if v != LiveScores(tree, {}, consequences).score(k)}
     assert "cae_1.1.1.1.1" in changed and "cae" in changed
+
+
+def test_forgotten_nodes_are_reported_again_even_unchanged() -> None:
+    loaded = official()
+    tree = scoring_tree(loaded.referentiels["cae"])
+    live = LiveScores(tree, {"cae_1.1.1.1.1": FAIT}, consequences_for(loaded, {}, {}))
+    live.take_changed_scores()
+    live.forget_reported(["cae_1.1.1", "cae"])
+    assert live.take_changed_scores() == {"cae_1.1.1": live.score("cae_1.1.1"), "cae": live.score("cae")}

@@ -193,6 +193,24 @@ def test_a_stale_cache_catches_up_from_the_history(
     assert score_set.scores["cae_6.1.1.1.1"]["point_pas_fait"] > 0
 
 
+def test_a_caught_up_cache_rewrites_a_node_brought_back_to_its_old_value(
+    version: ReferentielVersion, collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This process last stored the tâche "fait"; another one stored it "programme"; this process then
+    catches up and writes "fait" again: the tâche and its ancestors are back to what this process
+    reported before, yet the store holds the other process's values, so they must be rewritten."""
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
+    _other_process_writes(
+        lambda: services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "programme")
+    )
+    built = _count_rebuilds(monkeypatch)
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
+    assert built == []  # caught up, not rebuilt
+    score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
+    assert score_set.scores == full_evaluation(version, collectivite)
+    assert score_set.scores["cae_6.1.1.2.1"]["point_programme"] == 0
+
+
 def test_an_answer_changed_elsewhere_rebuilds_the_cache(
     version: ReferentielVersion, collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
 ) -> None:

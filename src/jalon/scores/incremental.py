@@ -385,6 +385,14 @@ class LiveScores:
         self._reported = {k: dict(v) for k, v in scores.items()}
         self._changed = set(range(self.tree.n))
 
+    def forget_reported(self, action_ids: Iterable[str]) -> None:
+        """Forget what was last reported for these nodes: ``take_changed_scores`` will return them
+        whatever their scores (for a store that may hold other values than this object reported)."""
+        index = self.tree.index
+        for action_id in action_ids:
+            self._reported.pop(action_id, None)
+            self._changed.add(index[action_id])
+
     def snapshot(self) -> Scores:
         """The current state as a ``Scores`` (arrays), e.g. to round and export it."""
         t = self.tree

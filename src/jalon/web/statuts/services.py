@@ -168,9 +168,10 @@ def _catch_up(cached: _Live, score_set: ScoreSet, referentiel: Referentiel) -> b
     ``cached.history_id`` are exactly the changes it lacks. False (rebuild instead) when an answer or
     the identity changed, or too much did.
 
-    Once caught up, the LiveScores holds the current scores while it still remembers what it last
-    reported, not what the other process stored: the next store may rewrite a few nodes with the
-    values they already have, never leave one stale (stored scores equal a full evaluation)."""
+    What this LiveScores last reported is no longer what is stored for the nodes those changes
+    touched (another process rewrote them): they are forgotten, so the next store rewrites them
+    whatever their values. Comparing with the old report would skip a node that the missed changes
+    plus the next one bring back to its old value while the store holds the intermediate one."""
     entries = list(
         HistoryEntry.objects.filter(collectivite_id=score_set.collectivite_id, id__gt=cached.history_id)
         .order_by()
@@ -186,6 +187,7 @@ def _catch_up(cached: _Live, score_set: ScoreSet, referentiel: Referentiel) -> b
     for action_id in changed:
         record = records.get(action_id)
         cached.scores.set_statut(action_id, None if record is None else statut_of(record))
+    cached.scores.forget_reported(cached.scores.take_changed())
     cached.history_id = max([cached.history_id, *(i for i, _, _ in entries)])
     return True
 
