@@ -36,6 +36,7 @@ class Timings:
     writes: list[float] = field(default_factory=list)  # seconds
     reads: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    loops: list[int] = field(default_factory=list)  # per client: a starved client shows here
 
 
 def free_port() -> int:
@@ -179,6 +180,7 @@ def load(
             timings.writes += writes
             timings.reads += reads
             timings.errors += errors
+            timings.loops.append(len(writes))
 
     threads = [threading.Thread(target=client, args=(n, t)) for n, t in enumerate(tokens)]
     for thread in threads:
@@ -203,6 +205,8 @@ def report(name: str, timings: Timings, elapsed: float) -> dict[str, float]:
     row = {
         "p50_ms": percentile(both, 50) * 1000,
         "p95_ms": percentile(both, 95) * 1000,
+        "p99_ms": percentile(both, 99) * 1000,
+        "max_ms": max(both, default=float("nan")) * 1000,
         "write_p50_ms": percentile(timings.writes, 50) * 1000,
         "write_p95_ms": percentile(timings.writes, 95) * 1000,
         "read_p50_ms": percentile(timings.reads, 50) * 1000,
@@ -215,7 +219,8 @@ def report(name: str, timings: Timings, elapsed: float) -> dict[str, float]:
         f"writes p50 {row['write_p50_ms']:6.1f} p95 {row['write_p95_ms']:6.1f} | "
         f"reads p50 {row['read_p50_ms']:6.1f} p95 {row['read_p95_ms']:6.1f} | "
         f"{row['requests_per_s']:6.0f} req/s ({row['writes_per_s']:.0f} writes/s), "
-        f"{len(timings.errors)} errors",
+        f"{len(timings.errors)} errors\n{'':<11} p99 {row['p99_ms']:6.1f} ms, max {row['max_ms']:6.1f} ms; "
+        f"loops per client min {min(timings.loops, default=0)}, max {max(timings.loops, default=0)}",
         flush=True,
     )
     for error in timings.errors[:5]:

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from jalon.web.collectivites.models import Collectivite, Role
-from jalon.web.statuts.models import Explication, HistoryEntry, Reponse, StatutRecord
+from jalon.web.statuts.models import Explication, HistoryEntry, Kind, Reponse, StatutRecord
 
 from .conftest import Member, make_collectivite, make_member
+from .test_pages import logged_in
 
 pytestmark = pytest.mark.django_db
 
-READS = ["", "/referentiels/cae", "/statuts", "/reponses", "/historique"]
+READS = [
+    "",
+    "/referentiels/cae",
+    "/statuts",
+    "/reponses",
+    "/historique",
+    "/historique?subject=cae_6.1&kind=statut&user=edith&depuis=2020-01-01T00:00:00Z&limit=5",
+]
 WRITES: list[tuple[str, dict[str, Any]]] = [
     ("/statuts/cae_6.1.1.2.1", {"avancement": "fait"}),
     ("/explications/cae_6.1.1.2", {"texte": "Délibération du 3 mars."}),
@@ -39,6 +48,9 @@ def test_role_matrix(collectivite: Collectivite, role: str | None) -> None:
     for path in READS:
         assert client.get(base + path).status_code == (200 if role else 404), path
         assert client.get(other + path).status_code == 404, path
+    # A bad filter is a 400 for members only: to others the collectivité does not exist.
+    assert client.get(base + "/historique?kind=mystere").status_code == (400 if role else 404)
+    assert client.get(other + "/historique?kind=mystere").status_code == 404
     for path, body in WRITES:
         expected = 200 if role in WRITERS else 403 if role else 404
         assert put(client, base + path, body).status_code == expected, path
@@ -133,3 +145,72 @@ def test_desactive_action_is_refused_by_the_api(version: object) -> None:
 def test_openapi_is_served() -> None:
     schema = Client().get("/api/openapi.json").json()
     assert "/api/collectivites/{collectivite_id}/statuts/{action_id}" in schema["paths"]
+
+
+# Subjects side by side that a plain prefix would mix up.
+SUBJECTS = [
+    "cae_1",
+    "cae_1.1",
+    "cae_1.1.3",
+    "cae_1.10",
+    "cae_1.10.1",
+    "eci_1.1",
+    "AOM_1",
+    "AOM_10",
+    "demo_cep",
+]
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("cae_1.1", {"cae_1.1", "cae_1.1.3"}),
+        ("cae_1.10", {"cae_1.10", "cae_1.10.1"}),
+        ("cae_1", {"cae_1", "cae_1.1", "cae_1.1.3", "cae_1.10", "cae_1.10.1"}),
+        ("cae_1.1.3", {"cae_1.1.3"}),
+        ("cae", {"cae_1", "cae_1.1", "cae_1.1.3", "cae_1.10", "cae_1.10.1"}),
+        ("AOM_1", {"AOM_1"}),
+        ("demo_", {"demo_cep"}),
+        ("cae_2", set()),
+    ],
+)
+def test_history_subject_filter_takes_what_is_below_an_id_like_the_page(
+    collectivite: Collectivite, editor: Member, subject: str, expected: set[str]
+) -> None:
+    HistoryEntry.objects.bulk_create(
+        HistoryEntry(collectivite=collectivite, kind=Kind.EXPLICATION, subject=s, user=editor.user, new=s)
+        for s in SUBJECTS
+    )
+    base = f"/api/collectivites/{collectivite.pk}/historique"
+    response = editor.client().get(base, {"subject": subject})
+    assert response.status_code == 200
+    assert {h["subject"] for h in response.json()} == expected
+    page = logged_in(editor).get(f"/c/{collectivite.pk}/historique/", {"action": subject}).content.decode()
+    shown = {int(i) for i in re.findall(r'data-testid="entree-(\d+)"', page)}
+    assert set(HistoryEntry.objects.filter(pk__in=shown).values_list("subject", flat=True)) == expected
+
+
+def test_history_filters_by_kind_and_refuses_an_unknown_kind(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    client = editor.client()
+    base = f"/api/collectivites/{collectivite.pk}"
+    put(client, base + "/statuts/cae_6.1.1.2.1", {"avancement": "fait"})
+    put(client, base + "/explications/cae_6.1.1.2", {"texte": "Délibération du 3 mars."})
+    put(client, base + "/reponses/demo_jumelage", {"valeur": "OUI", "justification": "Jumelage avec Kassel."})
+    kinds = {
+        kind: [(h["kind"], h["subject"]) for h in client.get(base + "/historique", {"kind": kind}).json()]
+        for kind in ("statut", "explication", "justification", "membre")
+    }
+    assert kinds == {
+        "statut": [("statut", "cae_6.1.1.2.1")],
+        "explication": [("explication", "cae_6.1.1.2")],
+        "justification": [("justification", "demo_jumelage")],
+        "membre": [],
+    }
+    both = client.get(base + "/historique", {"kind": "explication", "subject": "cae_6.1.1"}).json()
+    assert [h["subject"] for h in both] == ["cae_6.1.1.2"]
+    bad = client.get(base + "/historique", {"kind": "mystere"})
+    assert bad.status_code == 400
+    [detail] = bad.json()["detail"]
+    assert detail["field"] == "kind" and "mystere" in detail["reason"] and "statut" in detail["reason"]

@@ -82,6 +82,39 @@ def test_identity_change_rescores_and_is_in_the_history(
     assert HistoryEntry.objects.filter(kind="identite").count() == 1
 
 
+def test_a_name_change_is_in_the_history_and_leaves_the_replay_alone(
+    version: ReferentielVersion, collectivite: Collectivite, editor: Member
+) -> None:
+    user = editor.user
+    services.set_statut(collectivite, user, "cae_6.1.2.2.1", "fait")
+    t1, at_t1 = stored(collectivite)
+    # Renamed and switched to a commune at once, then renamed alone.
+    services.set_identite(collectivite, user, nom="Ville de démo", type="commune", population=2_000)
+    t2, at_t2 = stored(collectivite)
+    services.set_identite(collectivite, user, nom="Ville nouvelle")
+    t3, at_t3 = stored(collectivite)
+    assert at_t3 == at_t2 != at_t1 and collectivite.nom == "Ville nouvelle"
+    names = HistoryEntry.objects.filter(kind="nom").order_by("id").values_list("user", "previous", "new")
+    assert list(names) == [
+        (user.pk, "Communauté de démo", "Ville de démo"),
+        (user.pk, "Ville de démo", "Ville nouvelle"),
+    ]
+    assert HistoryEntry.objects.filter(kind="identite").count() == 1
+    assert scores_at(collectivite, t1)[1]["cae"] == at_t1
+    assert scores_at(collectivite, t2)[1]["cae"] == at_t2
+    assert scores_at(collectivite, t3)[1]["cae"] == at_t3
+    assert state_at(collectivite, t1).identite == {
+        "type": "EPCI",
+        "population": 45_000,
+        "localisation": "Metropole",
+    }
+    with pytest.raises(InputError) as error:
+        services.set_identite(collectivite, user, nom=" ")
+    assert error.value.field == "nom"
+    collectivite.refresh_from_db()
+    assert collectivite.nom == "Ville nouvelle"
+
+
 def test_past_scores_api(version: ReferentielVersion, collectivite: Collectivite, editor: Member) -> None:
     client = editor.client()
     base = f"/api/collectivites/{collectivite.pk}"

@@ -9,9 +9,10 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from jalon.web.collectivites.models import Collectivite, Role
+from jalon.web.collectivites.models import Collectivite, Membership, Role
 from jalon.web.pages.common import bars, nombre
 from jalon.web.pages.historique import PAR_PAGE, parse_moment
+from jalon.web.pages.roles import change_role
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, Kind, ScoreSet
 from jalon.web.statuts.services import InputError
@@ -42,6 +43,8 @@ def changes(collectivite: Collectivite, editor: Member) -> dict[str, Member]:
     services.set_reponse(collectivite, conseil.user, "demo_jumelage", "OUI", "Jumelage signé en 2019.")
     services.set_statut(collectivite, conseil.user, "cae_6.1.2.1", "fait")
     services.set_identite(collectivite, conseil.user, population=52_000)
+    services.set_identite(collectivite, conseil.user, nom="Ville de démo")
+    change_role(collectivite, conseil.user, Membership.objects.get(user=editor.user).pk, Role.ADMIN)
     return {"editor": editor, "conseil": conseil}
 
 
@@ -53,7 +56,7 @@ def test_every_change_is_listed_with_who_when_before_and_after(
     assert response.status_code == 200
     html = response.content.decode()
     entries = list(HistoryEntry.objects.filter(collectivite=collectivite).order_by("-at", "-id"))
-    assert entry_ids(html) == [e.pk for e in entries] and len(entries) == 7
+    assert entry_ids(html) == [e.pk for e in entries] and len(entries) == 9
     kinds = {e.kind for e in entries}
     assert kinds == set(Kind.values)
 
@@ -72,6 +75,13 @@ def test_every_change_is_listed_with_who_when_before_and_after(
     identite = row(Kind.IDENTITE, "identite")
     assert "population : 45\xa0000 habitants" in identite and "population : 52\xa0000 habitants" in identite
     assert "type :" not in identite  # only what changed
+    nom = row(Kind.NOM, "nom")
+    assert "Nom de la collectivité" in nom and f'href="/c/{collectivite.pk}/parametres/"' in nom
+    assert ">Communauté de démo<" in nom and ">Ville de démo<" in nom and "cora" in nom
+    role = row(Kind.MEMBRE, "edith")
+    assert "Rôle de edith" in role and f'href="/c/{collectivite.pk}/membres/"' in role
+    assert ">Édition<" in role and ">Admin<" in role and "cora" in role
+    assert 'class="muted">edith<' not in role  # the username is in the label already
     assert f"/c/{collectivite.pk}/historique/scores/?date=" in detaille
 
 
@@ -95,6 +105,14 @@ def test_filters_by_action_prefix_kind_person_and_dates(
     }
     assert subjects(action="cae_6.1.1.2") == {("statut", "cae_6.1.1.2.1"), ("explication", "cae_6.1.1.2")}
     assert subjects(action="demo_") == {("reponse", "demo_jumelage"), ("justification", "demo_jumelage")}
+    assert subjects(action="cae") == {  # the root: the whole référentiel
+        ("statut", "cae_6.1.1.2.1"),
+        ("explication", "cae_6.1.1.2"),
+        ("statut", "cae_6.1.1.1.1"),
+        ("statut", "cae_6.1.2.1"),
+    }
+    assert subjects(type="membre") == {("membre", "edith")}
+    assert subjects(type="nom") == {("nom", "nom")}
     assert subjects(type="statut", personne="cora") == {("statut", "cae_6.1.2.1")}
     assert subjects(personne="edith") == {
         ("statut", "cae_6.1.1.2.1"),
@@ -106,7 +124,7 @@ def test_filters_by_action_prefix_kind_person_and_dates(
     ten_days_ago = (today - timedelta(days=10)).isoformat()
     assert subjects(du=ten_days_ago, au=ten_days_ago) == old
     assert subjects(au=(today - timedelta(days=1)).isoformat()) == old
-    assert len(subjects(du=today.isoformat())) == 5
+    assert len(subjects(du=today.isoformat())) == 7
     assert subjects(du=today.isoformat(), action="cae_6.1.1") == {("statut", "cae_6.1.1.1.1")}
     assert subjects(personne="personne") == set()
 
@@ -115,7 +133,11 @@ def test_filters_by_action_prefix_kind_person_and_dates(
     assert len(entry_ids(bad.content.decode())) == 3  # the valid filter (three statuts) still applies
     reversed_range = client.get(page, {"du": today.isoformat(), "au": ten_days_ago})
     assert reversed_range.status_code == 400 and "précède" in reversed_range.content.decode()
-    assert client.get(page, {"type": "mystere"}).status_code == 400
+    unknown = client.get(page, {"type": "mystere"})
+    assert (
+        unknown.status_code == 400
+        and "type : type de changement inconnu &#x27;mystere&#x27;" in unknown.content.decode()
+    )
 
 
 def test_pagination_keeps_the_filters(collectivite: Collectivite, editor: Member) -> None:

@@ -1,11 +1,15 @@
-"""The members page: the admin changes roles and removes members, never the last admin."""
+"""The members page: the admin changes roles and removes members, never the last admin; every change
+of a member, joining by an invitation too, is in the history."""
 
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from jalon.web.collectivites.models import Collectivite, Membership, Role
+from jalon.web.collectivites.services import accept_invitation, create_invitation
 from jalon.web.pages.roles import change_role, remove_member
+from jalon.web.statuts.models import HistoryEntry, Kind
 from jalon.web.statuts.services import InputError
 
 from .conftest import Member, make_collectivite, make_member
@@ -115,12 +119,63 @@ def test_only_admins_manage_members(collectivite: Collectivite, role: str) -> No
 def test_services_guard_the_last_admin(collectivite: Collectivite, editor: Member) -> None:
     admin = make_member(collectivite, Role.ADMIN, "ada")
     with pytest.raises(InputError, match="dernier admin"):
-        remove_member(collectivite, membership(admin, collectivite).pk)
+        remove_member(collectivite, admin.user, membership(admin, collectivite).pk)
     with pytest.raises(InputError, match="dernier admin"):
-        change_role(collectivite, membership(admin, collectivite).pk, Role.LECTURE)
-    promoted = change_role(collectivite, membership(editor, collectivite).pk, Role.ADMIN)
+        change_role(collectivite, admin.user, membership(admin, collectivite).pk, Role.LECTURE)
+    promoted = change_role(collectivite, admin.user, membership(editor, collectivite).pk, Role.ADMIN)
     assert promoted.role == Role.ADMIN
-    assert remove_member(collectivite, membership(admin, collectivite).pk).user == admin.user
+    assert remove_member(collectivite, admin.user, membership(admin, collectivite).pk).user == admin.user
     assert list(Membership.objects.filter(collectivite=collectivite).values_list("role", flat=True)) == [
         Role.ADMIN
     ]
+
+
+def role_history(c: Collectivite) -> list[tuple[str, str, str | None, str | None]]:
+    """The members' history, oldest first: (who did it, whose role, previous, new)."""
+    entries = HistoryEntry.objects.filter(collectivite=c, kind=Kind.MEMBRE).order_by("id")
+    return list(entries.values_list("user__username", "subject", "previous", "new"))
+
+
+def test_role_changes_and_removals_are_in_the_history(collectivite: Collectivite, editor: Member) -> None:
+    admin = make_member(collectivite, Role.ADMIN, "ada")
+    client = logged_in(admin)
+    page = f"/c/{collectivite.pk}/membres/"
+    edith = membership(editor, collectivite)
+    assert client.post(page, {"changer": str(edith.pk), "nouveau_role": Role.AUDITEUR}).status_code == 302
+    assert client.post(page, {"changer": str(edith.pk), "nouveau_role": Role.AUDITEUR}).status_code == 302
+    assert client.post(page, {"retirer": str(edith.pk)}).status_code == 302
+    own = membership(admin, collectivite)
+    assert client.post(page, {"retirer": str(own.pk)}).status_code == 400  # the last admin: refused
+    # The same role again changes nothing; a refused change is not recorded.
+    assert role_history(collectivite) == [
+        ("ada", "edith", Role.EDITION, Role.AUDITEUR),
+        ("ada", "edith", Role.AUDITEUR, None),
+    ]
+    html = client.get(f"/c/{collectivite.pk}/historique/", {"type": "membre"}).content.decode()
+    rows = [r.split("</tr>")[0] for r in html.split('data-testid="entree-')[1:]]
+    assert len(rows) == 2 and all("Rôle de edith" in r and ">ada<" in r for r in rows)
+    assert ">Auditeur<" in rows[0] and ">Non membre<" in rows[0]  # newest first: the removal
+    assert ">Édition<" in rows[1] and ">Auditeur<" in rows[1]
+
+
+def test_joining_by_invitation_is_in_the_history(collectivite: Collectivite, editor: Member) -> None:
+    admin = make_member(collectivite, Role.ADMIN, "ada")
+    token = create_invitation(collectivite, Role.CONSEILLER, admin.user)
+    newcomer = Client()
+    password = "un-long-mot-de-passe"
+    joined = newcomer.post(
+        f"/invitation/{token}/", {"username": "cyril", "password1": password, "password2": password}
+    )
+    assert joined.status_code == 302
+    assert role_history(collectivite) == [("cyril", "cyril", None, Role.CONSEILLER)]
+    # A used link adds nobody; a member who accepts another invitation keeps their role, unrecorded.
+    again = {"username": "dora", "password1": password, "password2": password}
+    assert Client().post(f"/invitation/{token}/", again).status_code == 404
+    assert (
+        accept_invitation(create_invitation(collectivite, Role.LECTURE, admin.user), editor.user) is not None
+    )
+    assert membership(editor, collectivite).role == Role.EDITION
+    assert len(role_history(collectivite)) == 1
+    html = logged_in(editor).get(f"/c/{collectivite.pk}/historique/").content.decode()
+    row = html.split('data-testid="entree-')[1].split("</tr>")[0]
+    assert "Rôle de cyril" in row and ">Non membre<" in row and ">Conseiller<" in row

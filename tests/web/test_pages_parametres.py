@@ -45,6 +45,13 @@ def test_admin_changes_the_identity_scores_follow_and_history_records_it(
     assert ScoreSet.objects.get(collectivite=collectivite, referentiel="cae").scores == after
     entry = HistoryEntry.objects.get(kind="identite")
     assert entry.user == admin.user
+    renamed = HistoryEntry.objects.get(kind="nom")
+    assert (renamed.user, renamed.previous, renamed.new) == (
+        admin.user,
+        "Communauté de démo",
+        "Ville de démo",
+    )
+    assert renamed.pk < entry.pk  # the identity's entry is the newest: the change the scores reflect
     assert entry.previous == {"type": "EPCI", "population": 45_000, "localisation": "Metropole"}
     assert entry.new == {"type": "commune", "population": 2_000, "localisation": "Metropole"}
 
@@ -55,6 +62,32 @@ def test_admin_changes_the_identity_scores_follow_and_history_records_it(
     # The same values again: nothing to record.
     client.post(page, {**IDENTITE, "nom": "Ville de démo", "type": "commune", "population": "2000"})
     assert HistoryEntry.objects.filter(kind="identite").count() == 1
+    assert HistoryEntry.objects.filter(kind="nom").count() == 1
+
+
+def test_a_name_change_alone_is_in_the_history_and_rescores_nothing(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.1.1", "fait")
+    revisions = dict(ScoreSet.objects.values_list("referentiel", "revision"))
+    admin = make_member(collectivite, Role.ADMIN, "ada")
+    client = logged_in(admin)
+    page = f"/c/{collectivite.pk}/parametres/"
+    assert client.post(page, {**IDENTITE, "nom": "  Ville de démo "}).status_code == 302
+    collectivite.refresh_from_db()
+    assert collectivite.nom == "Ville de démo"  # trimmed
+    entry = HistoryEntry.objects.exclude(kind="statut").get()
+    assert (entry.kind, entry.subject, entry.user, entry.previous, entry.new) == (
+        "nom",
+        "nom",
+        admin.user,
+        "Communauté de démo",
+        "Ville de démo",
+    )
+    assert dict(ScoreSet.objects.values_list("referentiel", "revision")) == revisions
+    html = client.get(f"/c/{collectivite.pk}/historique/").content.decode()
+    row = html.split(f'data-testid="entree-{entry.pk}"')[1].split("</tr>")[0]
+    assert "Nom de la collectivité" in row and ">Communauté de démo<" in row and ">Ville de démo<" in row
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of, identite, member_of, user_of_token
 from jalon.web.referentiels.services import current_version, loaded_version
 from jalon.web.statuts import services
-from jalon.web.statuts.history import scores_at
+from jalon.web.statuts.history import check_kind, scores_at, subject_matches
 from jalon.web.statuts.models import HistoryEntry, Reponse, StatutRecord
 from jalon.web.statuts.services import InputError
 
@@ -216,16 +216,27 @@ def _routes(api: NinjaAPI) -> None:
         request: HttpRequest,
         collectivite_id: int,
         subject: str | None = None,
+        kind: str | None = None,
         user: str | None = None,
         depuis: datetime | None = None,
         jusqua: datetime | None = None,
         limit: int = 200,
     ) -> list[dict[str, Any]]:
-        """Changes, newest first, filterable by action or question id, username and date."""
+        """Changes, newest first (at most ``limit``, 1 to 1000), filterable as on the history page.
+
+        ``subject``: an action or question id, or the start of one. An id ending with a digit takes
+        itself and what is below it, by whole components (``cae_1.1`` takes ``cae_1.1.3``, not
+        ``cae_1.10``); any other start takes every subject beginning with it (``cae``: the whole
+        référentiel). ``kind``: statut, explication, reponse, justification, identite, nom (the
+        collectivité's name) or membre (subject: a username; previous / new: the role, null when not a
+        member); another value is a 400. ``user``: a username. ``depuis`` / ``jusqua``: ISO 8601 bounds,
+        both included."""
         c, _ = _member(request, collectivite_id)
         entries = HistoryEntry.objects.filter(collectivite=c).select_related("user")
         if subject:
-            entries = entries.filter(subject=subject)
+            entries = entries.filter(subject_matches(subject))
+        if kind:
+            entries = entries.filter(kind=check_kind(kind, "kind"))
         if user:
             entries = entries.filter(user__username=user)
         if depuis:

@@ -1,4 +1,4 @@
-"""Identity tags, permissions, invitations and API tokens."""
+"""Identity tags, permissions, invitations, members' history and API tokens."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from jalon.scenarios import IDENTITE_VALUES
 from jalon.web.collectivites.models import WRITE_ROLES, ApiToken, Collectivite, Invitation, Membership, Role
+from jalon.web.statuts.models import HistoryEntry, Kind
 
 AnyUser = User | AnonymousUser
 
@@ -70,22 +71,42 @@ def create_invitation(collectivite: Collectivite, role: str, by: User) -> str:
     return token
 
 
+def record_role(
+    collectivite: Collectivite, by: User, username: str, previous: str | None, new: str | None
+) -> None:
+    """The history entry of a member's arrival, role change or removal (a role, None when not a
+    member). Call under the collectivité's lock, as every write of its history."""
+    HistoryEntry.objects.create(
+        collectivite=collectivite,
+        kind=Kind.MEMBRE,
+        subject=username,
+        user_id=by.pk,
+        previous=previous,
+        new=new,
+    )
+
+
 def accept_invitation(token: str, user: User) -> Membership | None:
-    """Join the collectivité of an unused invitation (None if the link is unknown or used)."""
+    """Join the collectivité of an unused invitation, with its history entry (None if the link is
+    unknown or used)."""
+    unused = Invitation.objects.filter(token_hash=_hash(token), accepted_by__isnull=True)
     with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_for_update()
-            .filter(token_hash=_hash(token), accepted_by__isnull=True)
-            .first()
-        )
-        if invitation is None:
+        collectivite_id = unused.values_list("collectivite_id", flat=True).first()
+        if collectivite_id is None:
+            return None
+        # The collectivité's lock first, in the order of every other write of it, then the invitation.
+        collectivite = Collectivite.objects.select_for_update().get(pk=collectivite_id)
+        invitation = unused.select_for_update().first()
+        if invitation is None:  # used meanwhile
             return None
         invitation.accepted_by_id = user.pk
         invitation.accepted_at = timezone.now()
         invitation.save()
-        membership, _ = Membership.objects.get_or_create(
-            user_id=user.pk, collectivite=invitation.collectivite, defaults={"role": invitation.role}
+        membership, created = Membership.objects.get_or_create(
+            user_id=user.pk, collectivite=collectivite, defaults={"role": invitation.role}
         )
+        if created:  # an existing member keeps their role: nothing changed
+            record_role(collectivite, user, user.get_username(), None, membership.role)
         return membership
 
 

@@ -1,8 +1,9 @@
 """The history of a collectivité (every member reads it) and its scores at a past date.
 
-The list shows every change of statut, explication, answer, justification and identity: who, when, the
-previous and the new value, filterable by action (an id or the start of one), kind, person and dates,
-paginated. The past scores are recomputed from the history by ``statuts.history.scores_at``.
+The list shows every change of statut, explication, answer, justification, identity, name and member's
+role: who, when, the previous and the new value, filterable by action (an id or the start of one, the rule
+of ``statuts.history.subject_matches``, the API's too), kind, person and dates, paginated. The past
+scores are recomputed from the history by ``statuts.history.scores_at``.
 """
 
 from __future__ import annotations
@@ -15,19 +16,19 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
 from jalon.referentiel.model import Action, Referentiels
-from jalon.web.collectivites.models import Collectivite, Localisation, TypeCollectivite
+from jalon.web.collectivites.models import Collectivite, Localisation, Role, TypeCollectivite
 from jalon.web.pages.common import bar_html, bars, entier, loaded, member, mesure_of, nombre
 from jalon.web.pages.views import _axes
 from jalon.web.referentiels.services import loaded_version
 from jalon.web.statuts import services
-from jalon.web.statuts.history import scores_at
+from jalon.web.statuts.history import check_kind, scores_at, subject_matches
 from jalon.web.statuts.models import Avancement, HistoryEntry, Kind
 from jalon.web.statuts.services import InputError
 
@@ -88,7 +89,9 @@ def valeur(refs: Referentiels, entry: HistoryEntry, value: Any, other: Any) -> s
         return _reponse(refs, entry.subject, value)
     if entry.kind == Kind.IDENTITE:
         return _identite(value, other)
-    return str(value) if value else "(vide)"  # explication, justification
+    if entry.kind == Kind.MEMBRE:
+        return "Non membre" if value is None else dict(Role.choices).get(value, str(value))
+    return str(value) if value else "(vide)"  # explication, justification, nom
 
 
 # -- the list -------------------------------------------------------------------------------------
@@ -102,6 +105,7 @@ class Ligne:
     kind_label: str
     subject: str
     subject_label: str
+    code: str  # the action or question id beside its name ("" for the other subjects)
     url: str
     user: str
     avant: str
@@ -119,16 +123,20 @@ def _cut(text: str) -> str:
 def _ligne(
     c: Collectivite, refs: Referentiels, actions: dict[str, tuple[str, Action]], e: HistoryEntry
 ) -> Ligne:
-    label, url = e.subject, ""
-    if e.subject in actions:
+    label, code, url = e.subject, "", ""
+    if e.kind == Kind.MEMBRE:  # first: a username may look like an id
+        label, url = f"Rôle de {e.subject}", reverse("membres", args=(c.pk,))
+    elif e.kind == Kind.NOM:
+        label, url = "Nom de la collectivité", reverse("parametres", args=(c.pk,))
+    elif e.subject in actions:
         ref_id, action = actions[e.subject]
-        label = f"{action.identifiant} {action.nom}".strip()
+        label, code = f"{action.identifiant} {action.nom}".strip(), e.subject
         url = (
             reverse("mesure", args=(c.pk, mesure_of(refs.referentiels[ref_id], e.subject)))
             + f"#row-{e.subject}"
         )
     elif e.subject in refs.questions:
-        label = refs.questions[e.subject].formulation
+        label, code = refs.questions[e.subject].formulation, e.subject
         url = reverse("questionnaire", args=(c.pk,)) + f"#question-{e.subject}"
     elif e.kind == Kind.IDENTITE:
         label, url = "Identité de la collectivité", reverse("parametres", args=(c.pk,))
@@ -139,6 +147,7 @@ def _ligne(
         kind_label=e.get_kind_display(),
         subject=e.subject,
         subject_label=label,
+        code=code,
         url=url,
         user=e.user.get_username() if e.user else "(compte supprimé)",
         avant=_cut(valeur(refs, e, e.previous, e.new)),
@@ -157,26 +166,20 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def filtered(
-    c: Collectivite, refs: Referentiels, params: dict[str, str]
-) -> tuple[QuerySet[HistoryEntry], list[str]]:
+def filtered(c: Collectivite, params: dict[str, str]) -> tuple[QuerySet[HistoryEntry], list[str]]:
     """The entries the filters keep, newest first, and the readable reasons of the filters refused
     (a refused filter is left out, the others still apply)."""
     entries = HistoryEntry.objects.filter(collectivite=c).select_related("user").order_by("-at", "-id")
     errors = []
     action = params.get("action", "").strip()
-    if action:
-        if action in refs.questions or any(action in r.actions for r in refs.referentiels.values()):
-            # A known id: the action and everything below it (cae_6.1.1 does not take cae_6.1.10).
-            entries = entries.filter(Q(subject=action) | Q(subject__startswith=action + "."))
-        else:
-            entries = entries.filter(subject__startswith=action)
+    if action:  # the action and everything below it (cae_6.1.1 does not take cae_6.1.10)
+        entries = entries.filter(subject_matches(action))
     kind = params.get("type", "")
     if kind:
-        if kind in Kind.values:
-            entries = entries.filter(kind=kind)
-        else:
-            errors.append(f"type : type de changement inconnu {kind!r}")
+        try:
+            entries = entries.filter(kind=check_kind(kind, "type"))
+        except InputError as e:
+            errors.append(f"{e.field} : {e.reason}")
     personne = params.get("personne", "")
     if personne:
         entries = entries.filter(user__username=personne)
@@ -212,7 +215,7 @@ def historique(request: HttpRequest, collectivite_id: int) -> HttpResponse:
     c, _role = member(request, collectivite_id)
     refs = loaded()
     params = {k: request.GET.get(k, "") for k in FILTRES}
-    entries, errors = filtered(c, refs, params)
+    entries, errors = filtered(c, params)
     page = Paginator(entries, PAR_PAGE).get_page(request.GET.get("page"))
     actions = _actions(refs)
     # Everyone who wrote here, members or not any more, to filter by.

@@ -92,12 +92,12 @@ def _change_member(request: HttpRequest, c: Collectivite) -> HttpResponse:
     except ValueError:
         raise InputError("membre", f"identifiant de membre invalide {raw!r}") from None
     if "changer" in request.POST:
-        changed = change_role(c, membership_id, request.POST.get("nouveau_role", ""))
+        changed = change_role(c, user_of(request), membership_id, request.POST.get("nouveau_role", ""))
         messages.success(
             request, f"{changed.user.username} a désormais le rôle {changed.get_role_display()}."
         )
         return redirect("membres", collectivite_id=c.pk)
-    removed = remove_member(c, membership_id)
+    removed = remove_member(c, user_of(request), membership_id)
     if removed.user_id == request.user.pk:  # one of several admins left: no access any more
         messages.success(request, f"Vous avez quitté {c.nom}.")
         return redirect("home")

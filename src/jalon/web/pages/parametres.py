@@ -1,12 +1,11 @@
 """The collectivité's settings: its name and what its identity tags come from (type, population,
-localisation). Every member reads them; the admin changes them, through ``set_identite`` (history and
-rescoring of every référentiel)."""
+localisation). Every member reads them; the admin changes them, through ``set_identite`` (history of
+both, rescoring of every référentiel when the identity changes)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -15,7 +14,6 @@ from jalon.web.collectivites.services import identite
 from jalon.web.pages.common import entier, member, user_of
 from jalon.web.statuts.services import InputError, set_identite
 
-MAX_NOM = 200
 MAX_POPULATION = 100_000_000  # far above any collectivité: a typo, not a population
 
 
@@ -42,11 +40,9 @@ def _tags(c: Collectivite) -> list[tuple[str, list[str]]]:
 
 
 def _save(request: HttpRequest, c: Collectivite) -> None:
-    """Validate everything first, then write in one transaction: bad input writes nothing."""
+    """Validate the form, then write through ``set_identite``, which checks the name and writes
+    everything in one transaction: bad input writes nothing."""
     post = request.POST
-    nom = post.get("nom", "").strip()
-    if not nom or len(nom) > MAX_NOM:
-        raise InputError("nom", f"entre 1 et {MAX_NOM} caractères")
     type_ = post.get("type", "")
     if type_ not in TypeCollectivite.values:
         raise InputError("type", f"type inconnu {type_!r}")
@@ -54,11 +50,14 @@ def _save(request: HttpRequest, c: Collectivite) -> None:
     if localisation not in Localisation.values:
         raise InputError("localisation", f"localisation inconnue {localisation!r}")
     population = parse_population(post.get("population", ""))
-    with transaction.atomic():
-        set_identite(c, user_of(request), type=type_, population=population, localisation=localisation)
-        if nom != c.nom:  # the name is no identity tag: no history, no rescoring
-            Collectivite.objects.filter(pk=c.pk).update(nom=nom)
-            c.nom = nom
+    set_identite(
+        c,
+        user_of(request),
+        nom=post.get("nom", ""),
+        type=type_,
+        population=population,
+        localisation=localisation,
+    )
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""Role changes and removals of members (the admin's part of the members page).
+"""Role changes and removals of members (the admin's part of the members page), each with its history
+entry.
 
 Kept beside the pages rather than in ``collectivites/services.py``: only the members page uses them. Each
 runs under the collectivité's row lock, the one every write takes, so two admins demoting each other at
@@ -7,9 +8,11 @@ once cannot leave a collectivité without an admin.
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from jalon.web.collectivites.models import Collectivite, Membership, Role
+from jalon.web.collectivites.services import record_role
 from jalon.web.statuts.services import InputError
 
 
@@ -31,8 +34,9 @@ def _last_admin(membership: Membership) -> bool:
     return not others.exclude(pk=membership.pk).exists()
 
 
-def change_role(collectivite: Collectivite, membership_id: int, role: str) -> Membership:
-    """Give a member another role; the last admin keeps theirs. Raises InputError."""
+def change_role(collectivite: Collectivite, by: User, membership_id: int, role: str) -> Membership:
+    """Give a member another role (``by``: the admin who does it); the last admin keeps theirs. Raises
+    InputError."""
     if role not in Role.values:
         raise InputError("role", f"rôle inconnu {role!r}")
     with transaction.atomic():
@@ -43,14 +47,16 @@ def change_role(collectivite: Collectivite, membership_id: int, role: str) -> Me
             raise InputError(
                 "role", f"{membership.user.username} est le dernier admin : nommez d'abord un autre admin"
             )
+        previous = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
+        record_role(collectivite, by, membership.user.get_username(), previous, role)
         return membership
 
 
-def remove_member(collectivite: Collectivite, membership_id: int) -> Membership:
+def remove_member(collectivite: Collectivite, by: User, membership_id: int) -> Membership:
     """Remove a member (their account stays, and so does what they wrote); never the last admin.
-    Returns the deleted membership. Raises InputError."""
+    ``by``: the admin who does it. Returns the deleted membership. Raises InputError."""
     with transaction.atomic():
         membership = _membership(collectivite, membership_id)
         if _last_admin(membership):
@@ -58,5 +64,6 @@ def remove_member(collectivite: Collectivite, membership_id: int) -> Membership:
                 "membre",
                 f"{membership.user.username} est le dernier admin : la collectivité en garde au moins un",
             )
+        record_role(collectivite, by, membership.user.get_username(), membership.role, None)
         membership.delete()
         return membership

@@ -1,10 +1,14 @@
-"""The scores of a past date, replayed from the history.
+"""The scores of a past date, replayed from the history; the filters of the history's lists.
 
 The state at a date is today's state with every later change undone (newest first, each subject
 taking back its ``previous`` value): statuts, answers and the identity (type, population,
 localisation). It is then scored by a full evaluation with the référentiel version that was current
 at that date. Undoing from today rather than redoing from nothing also holds for data written before
-the history began.
+the history began. The name and the members' roles (kinds NOM and MEMBRE) change no score: the replay
+skips them.
+
+The history page and the API filter the entries with the same functions, ``subject_matches`` and
+``check_kind``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from jalon.evaluation import evaluate_state
 from jalon.scenarios import Reponse as ReponseValue
@@ -96,3 +101,25 @@ def scores_at(collectivite: Collectivite, at: datetime) -> tuple[PastState, dict
     reponses = {q: v for q, v in state.reponses.items() if q in loaded.questions}
     everything = evaluate_state(loaded, identite(then), reponses, statuts)
     return state, {r.id: {a: everything[a] for a in r.actions} for r in loaded.referentiels.values()}
+
+
+# -- filters of the history's lists ---------------------------------------------------------------
+
+
+def subject_matches(subject: str) -> Q:
+    """The entries about ``subject`` and what is below it. An id ending with a digit matches by whole
+    components: ``cae_1.1`` takes ``cae_1.1`` and ``cae_1.1.3``, not ``cae_1.10`` (nor
+    ``assainissement_4`` the question ``assainissement_4bis``). Any other start takes every subject
+    beginning with it: ``cae`` the whole référentiel (its axes are ``cae_1``…), ``demo_`` every such
+    question."""
+    if subject[-1:].isdigit():
+        return Q(subject=subject) | Q(subject__startswith=subject + ".")
+    return Q(subject__startswith=subject)
+
+
+def check_kind(kind: str, field: str) -> str:
+    """A kind of change to filter by (``field``: the parameter's name). Raises InputError."""
+    if kind not in Kind.values:
+        choices = ", ".join(Kind.values)
+        raise InputError(field, f"type de changement inconnu {kind!r} ; valeurs possibles : {choices}")
+    return kind

@@ -85,10 +85,14 @@ class Kind(models.TextChoices):
     JUSTIFICATION = "justification", "Justification"
     # type, population, localisation: the identity tags the rules see, needed to replay past scores
     IDENTITE = "identite", "Identité"
+    # The name and the members' roles change no score: their own kinds, which the replay skips.
+    NOM = "nom", "Nom"
+    MEMBRE = "membre", "Membre"  # subject: the username; previous / new: the role, None when not a member
 
 
 class HistoryEntry(models.Model):
-    """One change: who, when, what (an action or a question id), the previous and the new value."""
+    """One change: who, when, what (an action or a question id, ``identite``, ``nom`` or a member's
+    username), the previous and the new value."""
 
     collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="history")
     kind = models.CharField(max_length=20, choices=Kind.choices)

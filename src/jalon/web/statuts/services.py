@@ -8,16 +8,20 @@ it and put back only on commit, so a rolled-back write never leaves changed numb
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.utils import timezone
 
 from jalon.evaluation import consequences_for, scoring_tree
 from jalon.referentiel.model import Referentiel, Referentiels
@@ -31,6 +35,7 @@ from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import identite
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import current_version, loaded_version
+from jalon.web.statuts import sql
 from jalon.web.statuts.models import (
     Avancement,
     Explication,
@@ -138,7 +143,7 @@ def _take_live(score_set: ScoreSet, referentiel: Referentiel, loaded: Referentie
             return cached
         if _catch_up(cached, score_set, referentiel):
             return cached
-    entry = _new_live(score_set.collectivite, referentiel, loaded, score_set.version_id)
+    entry = _new_live(score_set.collectivite_id, referentiel, loaded, score_set.version_id)
     # What is stored is what this LiveScores reported before: the next store then rewrites only the
     # nodes that differ (after another process wrote, or a restart), not the whole tree.
     entry.scores.assume_reported(
@@ -147,9 +152,10 @@ def _take_live(score_set: ScoreSet, referentiel: Referentiel, loaded: Referentie
     return entry
 
 
-def _new_live(c: Collectivite, referentiel: Referentiel, loaded: Referentiels, version_id: int) -> _Live:
-    """A LiveScores built from the stored statuts and answers (under the collectivité's lock, so the
-    newest history entry is the last change it reflects)."""
+def _new_live(collectivite_id: int, referentiel: Referentiel, loaded: Referentiels, version_id: int) -> _Live:
+    """A LiveScores built from the stored statuts, answers and identity (read under the collectivité's
+    lock, so the newest history entry is the last change it reflects)."""
+    c = Collectivite.objects.get(pk=collectivite_id)
     live = LiveScores(scoring_tree(referentiel), statuts_of(c, referentiel.id), _consequences(c, loaded))
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
@@ -210,19 +216,16 @@ def _put_live_on_commit(score_set: ScoreSet, entry: _Live) -> None:
 
 
 def _score_set(
-    collectivite: Collectivite, referentiel: Referentiel, version: ReferentielVersion, loaded: Referentiels
+    collectivite_id: int, referentiel: Referentiel, version: ReferentielVersion, loaded: Referentiels
 ) -> tuple[ScoreSet, _Live]:
-    """The stored score set (created or brought to the current version) and its LiveScores.
-
-    Call inside a transaction that locked the collectivité.
-    """
-    score_set = ScoreSet.objects.filter(collectivite=collectivite, referentiel=referentiel.id).first()
+    """Lock the collectivité; its stored score set of ``referentiel`` (created or brought to the
+    current version) and the LiveScores matching it."""
+    score_set = sql.lock_score_set(collectivite_id, referentiel.id)
     if score_set is not None and score_set.version_id == version.pk:
-        score_set.collectivite = collectivite
         return score_set, _take_live(score_set, referentiel, loaded)
-    entry = _new_live(collectivite, referentiel, loaded, version.pk)
+    entry = _new_live(collectivite_id, referentiel, loaded, version.pk)
     if score_set is None:
-        score_set = ScoreSet(collectivite=collectivite, referentiel=referentiel.id, version=version)
+        score_set = ScoreSet(collectivite_id=collectivite_id, referentiel=referentiel.id, version=version)
     score_set.version = version
     return score_set, entry
 
@@ -234,7 +237,7 @@ def _store(score_set: ScoreSet, entry: _Live) -> None:
     if score_set.pk is None:
         score_set.save()
     else:
-        score_set.save(update_fields=["version", "revision", "updated_at"])
+        sql.bump_score_set(score_set, timezone.now())
     changed = live.take_changed_scores()
     if len(changed) == live.tree.n:  # a new LiveScores reports every node: write them all
         ScoreNode.objects.filter(score_set=score_set).delete()
@@ -267,19 +270,43 @@ def _upsert_nodes(score_set_id: int, changed: Scores) -> None:
 # SQLite has one writer at a time, and a connection that finds the database locked polls for it,
 # sleeping up to 100 ms between tries: under load, the writers of one process queued that way made the
 # slowest writes several times slower than the queue itself. They queue on this lock instead, woken at
-# once (other processes' writers still meet the busy timeout).
+# once.
 _sqlite_writer = threading.Lock()
+
+
+# Across processes, writers queue on an advisory lock of a file beside the database: the kernel wakes
+# the next one when it is released, where SQLite's busy handler would poll. One open file per process
+# and database (a lock belongs to the open file, which a forked child would otherwise share).
+_lock_files: dict[tuple[int, str], int] = {}
+
+
+def _sqlite_lock_file(database: str) -> int | None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    key = (os.getpid(), database)
+    fd = _lock_files.get(key)
+    if fd is None:
+        fd = _lock_files[key] = os.open(f"{database}.writers", os.O_RDWR | os.O_CREAT, 0o600)
+    return fd
 
 
 @contextmanager
 def _writing() -> Iterator[None]:
-    """A write transaction (taken in turn within the process on SQLite)."""
+    """A write transaction; on SQLite, writers take their turn on a lock first (see above)."""
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         with transaction.atomic():
             yield
         return
-    with _sqlite_writer, transaction.atomic():
-        yield
+    with _sqlite_writer:
+        fd = _sqlite_lock_file(str(connection.settings_dict["NAME"]))
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            with transaction.atomic():
+                yield
+        finally:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _lock(collectivite: Collectivite) -> Collectivite:
@@ -311,8 +338,7 @@ def scores(collectivite: Collectivite, referentiel_id: str) -> Scores:
     if len(found) == len(referentiel.actions):
         return found
     with _writing():
-        c = _lock(collectivite)
-        score_set, entry = _score_set(c, referentiel, version, loaded)
+        score_set, entry = _score_set(collectivite.pk, referentiel, version, loaded)
         _store(score_set, entry)
     return entry.scores.as_dict()
 
@@ -421,9 +447,9 @@ def set_statut(
     action = referentiel.actions[action_id]
     if action.depth <= referentiel.action_level:
         raise InputError("action_id", "un statut se donne à une sous-mesure ou à une tâche, pas à une mesure")
+    touched = [action_id, *_ancestors(referentiel, action_id)]
     with _writing():
-        c = _lock(collectivite)
-        score_set, entry = _score_set(c, referentiel, version, loaded)
+        score_set, entry = _score_set(collectivite.pk, referentiel, version, loaded)
         live = entry.scores
         if live.score(action_id)["desactive"]:
             raise InputError("action_id", f"l'action {action_id} est désactivée par la personnalisation")
@@ -431,16 +457,19 @@ def set_statut(
         cascade = action.depth > referentiel.action_level + 1 and sous_mesure is not None
         # The statut rows of the action and of its sous-mesure, in one query.
         wanted = [action_id, sous_mesure] if cascade and sous_mesure is not None else [action_id]
-        olds = {r.action_id: r for r in StatutRecord.objects.filter(collectivite=c, action_id__in=wanted)}
-        _write_statut(c, user, referentiel.id, action_id, olds.get(action_id), new, entry)
+        olds = sql.statut_values(collectivite.pk, wanted)
+        now = timezone.now()
+        write = _StatutWrite(collectivite.pk, user.pk, referentiel.id, entry, now)
+        write.put(action_id, olds.get(action_id), new)
         reset: list[str] = []
         if cascade and sous_mesure is not None:
             # Cascade: a tâche's statut makes the sous-mesure scored from its tâches again.
-            if _write_statut(c, user, referentiel.id, sous_mesure, olds.get(sous_mesure), None, entry):
+            if write.put(sous_mesure, olds.get(sous_mesure), None):
                 reset.append(sous_mesure)
         _store(score_set, entry)
-    touched = [action_id, *_ancestors(referentiel, action_id)]
-    return StatutChange(action_id, statut_value(new), tuple(reset), {a: live.score(a) for a in touched})
+        # Read before the commit puts this LiveScores back for other writers to change.
+        scores = {a: live.score(a) for a in touched}
+    return StatutChange(action_id, statut_value(new), tuple(reset), scores)
 
 
 def _ancestors(referentiel: Referentiel, action_id: str) -> list[str]:
@@ -452,37 +481,28 @@ def _ancestors(referentiel: Referentiel, action_id: str) -> list[str]:
     return out
 
 
-def _write_statut(
-    c: Collectivite,
-    user: User,
-    referentiel_id: str,
-    action_id: str,
-    old: StatutRecord | None,
-    new: StatutRecord | None,
-    entry: _Live,
-) -> bool:
-    """Write one statut row (``old``: its stored row), its history and the live scores; False when
-    nothing changed."""
-    before, after = statut_value(old), statut_value(new)
-    if before == after:
-        return False
-    if new is None:
-        assert old is not None
-        old.delete()
-    else:
-        record = old or StatutRecord(collectivite=c, action_id=action_id, referentiel=referentiel_id)
-        record.avancement = new.avancement
-        record.pourcentage_fait = new.pourcentage_fait
-        record.pourcentage_programme = new.pourcentage_programme
-        record.pourcentage_pas_fait = new.pourcentage_pas_fait
-        record.modified_by_id = user.pk
-        record.save()
-    logged = HistoryEntry.objects.create(
-        collectivite=c, kind=Kind.STATUT, subject=action_id, user_id=user.pk, previous=before, new=after
-    )
-    entry.scores.set_statut(action_id, None if new is None else statut_of(new))
-    entry.history_id = logged.pk
-    return True
+@dataclass(frozen=True)
+class _StatutWrite:
+    """The statut writes of one transaction: who, where, when, and the LiveScores they update."""
+
+    collectivite_id: int
+    user_id: int | None
+    referentiel_id: str
+    entry: _Live
+    now: datetime
+
+    def put(self, action_id: str, before: dict[str, Any] | None, new: StatutRecord | None) -> bool:
+        """Write one statut row (``before``: its stored value), its history and the live scores;
+        False when nothing changed."""
+        after = statut_value(new)
+        if before == after:
+            return False
+        sql.put_statut(self.collectivite_id, self.referentiel_id, action_id, new, self.user_id, self.now)
+        self.entry.history_id = sql.add_history(
+            self.collectivite_id, Kind.STATUT, action_id, self.user_id, before, after, self.now
+        )
+        self.entry.scores.set_statut(action_id, None if new is None else statut_of(new))
+        return True
 
 
 def set_explication(collectivite: Collectivite, user: User, action_id: str, texte: str) -> None:
@@ -561,7 +581,7 @@ def set_reponse(
         if changed_valeur:
             consequences = _consequences(c, loaded)
             for referentiel in loaded.referentiels.values():
-                score_set, entry = _score_set(c, referentiel, version, loaded)
+                score_set, entry = _score_set(c.pk, referentiel, version, loaded)
                 entry.scores.set_consequences(consequences)
                 # The justification's entry, if any, is newer but changes no score.
                 entry.history_id = max(entry.history_id, logged.pk)
@@ -574,9 +594,11 @@ def set_identite(
     type: str | None = None,
     population: int | None = None,
     localisation: str | None = None,
+    nom: str | None = None,
 ) -> None:
-    """Change what the identity tags come from (type, population, localisation), with its history,
-    and rescore every référentiel (the rules' consequences depend on it)."""
+    """Change the collectivité's name and what its identity tags come from (type, population,
+    localisation), each with its history entry; a new identity rescores every référentiel (the rules'
+    consequences depend on it), a new name alone rescores nothing."""
     wanted: dict[str, Any] = {"type": type, "population": population, "localisation": localisation}
     changes = {k: v for k, v in wanted.items() if v is not None}
     fields = {f.name: f for f in Collectivite._meta.get_fields() if f.name in wanted}
@@ -586,11 +608,24 @@ def set_identite(
             raise InputError(name, f"valeur inconnue {value!r}")
         if name == "population" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise InputError(name, "un nombre d'habitants entier et positif est attendu")
+    if nom is not None:
+        nom = nom.strip()
+        longest = Collectivite._meta.get_field("nom").max_length or 0
+        if not nom or len(nom) > longest:
+            raise InputError("nom", f"entre 1 et {longest} caractères")
     version, loaded = _version()
     with _writing():
         c = _lock(collectivite)
+        if nom is not None and nom != c.nom:
+            # Written before the identity's entry: that one, the newest, is what the scores reflect.
+            HistoryEntry.objects.create(
+                collectivite=c, kind=Kind.NOM, subject="nom", user_id=user.pk, previous=c.nom, new=nom
+            )
+            c.nom = nom
+            c.save(update_fields=["nom"])
         before = {k: getattr(c, k) for k in wanted}
         if all(before[k] == v for k, v in changes.items()):
+            collectivite.nom = c.nom  # renamed, or nothing changed: no rescoring
             return
         for name, value in changes.items():
             setattr(c, name, value)
@@ -605,9 +640,10 @@ def set_identite(
         )
         consequences = _consequences(c, loaded)
         for referentiel in loaded.referentiels.values():
-            score_set, entry = _score_set(c, referentiel, version, loaded)
+            score_set, entry = _score_set(c.pk, referentiel, version, loaded)
             entry.scores.set_consequences(consequences)
             entry.history_id = max(entry.history_id, logged.pk)
             _store(score_set, entry)
+    collectivite.nom = c.nom
     for name, value in changes.items():
         setattr(collectivite, name, value)
