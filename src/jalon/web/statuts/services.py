@@ -14,12 +14,11 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -216,11 +215,14 @@ def _put_live_on_commit(score_set: ScoreSet, entry: _Live) -> None:
 
 
 def _score_set(
-    collectivite_id: int, referentiel: Referentiel, version: ReferentielVersion, loaded: Referentiels
+    collectivite_id: int,
+    referentiel: Referentiel,
+    version: ReferentielVersion,
+    loaded: Referentiels,
+    score_set: ScoreSet | None,
 ) -> tuple[ScoreSet, _Live]:
-    """Lock the collectivité; its stored score set of ``referentiel`` (created or brought to the
-    current version) and the LiveScores matching it."""
-    score_set = sql.lock_score_set(collectivite_id, referentiel.id)
+    """The score set read under the collectivité's lock (``score_set``, None if there is none yet),
+    created or brought to the current version, and the LiveScores matching it."""
     if score_set is not None and score_set.version_id == version.pk:
         return score_set, _take_live(score_set, referentiel, loaded)
     entry = _new_live(collectivite_id, referentiel, loaded, version.pk)
@@ -230,41 +232,36 @@ def _score_set(
     return score_set, entry
 
 
-def _store(score_set: ScoreSet, entry: _Live) -> None:
-    """Store the rounded scores that moved: a statut change rewrites a few nodes, not the whole tree."""
+def _locked_score_set(
+    collectivite_id: int, referentiel: Referentiel, version: ReferentielVersion, loaded: Referentiels
+) -> tuple[ScoreSet, _Live]:
+    """Lock the collectivité, then ``_score_set``."""
+    found = sql.lock_score_set(collectivite_id, referentiel.id)
+    return _score_set(collectivite_id, referentiel, version, loaded, found)
+
+
+def _store(score_set: ScoreSet, entry: _Live, batch: sql.Batch | None = None) -> None:
+    """Store the rounded scores that moved (a statut change rewrites a few nodes, not the whole
+    tree), with the statements already queued in ``batch``, then run it."""
+    batch = batch or sql.Batch()
     live = entry.scores
     score_set.revision += 1
     if score_set.pk is None:
+        batch.run()
         score_set.save()
     else:
-        sql.bump_score_set(score_set, timezone.now())
+        sql.bump_score_set(batch, score_set, timezone.now())
     changed = live.take_changed_scores()
     if len(changed) == live.tree.n:  # a new LiveScores reports every node: write them all
+        batch.run()
         ScoreNode.objects.filter(score_set=score_set).delete()
         ScoreNode.objects.bulk_create(
             ScoreNode(score_set=score_set, action_id=a, data=data) for a, data in changed.items()
         )
     elif changed:
-        _upsert_nodes(score_set.pk, changed)
+        sql.upsert_nodes(batch, score_set.pk, changed)
+    batch.run()
     _put_live_on_commit(score_set, entry)
-
-
-def _upsert_nodes(score_set_id: int, changed: Scores) -> None:
-    """The changed nodes in one statement (SQLite ≥ 3.24 and PostgreSQL both have ``ON CONFLICT``):
-    one UPDATE per node through the ORM cost more than the rest of a write. A node missing from the
-    stored set (none should be) is inserted by the same statement."""
-    qn = connection.ops.quote_name
-    adapt = connection.ops.adapt_json_value
-    rows = ", ".join(["(%s, %s, %s)"] * len(changed))
-    params: list[Any] = []
-    for action_id, data in changed.items():
-        params += [score_set_id, action_id, adapt(data, DjangoJSONEncoder)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {qn(ScoreNode._meta.db_table)} (score_set_id, action_id, data) VALUES {rows}"
-            " ON CONFLICT (score_set_id, action_id) DO UPDATE SET data = excluded.data",
-            params,
-        )
 
 
 # SQLite has one writer at a time, and a connection that finds the database locked polls for it,
@@ -338,7 +335,7 @@ def scores(collectivite: Collectivite, referentiel_id: str) -> Scores:
     if len(found) == len(referentiel.actions):
         return found
     with _writing():
-        score_set, entry = _score_set(collectivite.pk, referentiel, version, loaded)
+        score_set, entry = _locked_score_set(collectivite.pk, referentiel, version, loaded)
         _store(score_set, entry)
     return entry.scores.as_dict()
 
@@ -448,25 +445,36 @@ def set_statut(
     if action.depth <= referentiel.action_level:
         raise InputError("action_id", "un statut se donne à une sous-mesure ou à une tâche, pas à une mesure")
     touched = [action_id, *_ancestors(referentiel, action_id)]
+    sous_mesure = action.parent
+    cascade = action.depth > referentiel.action_level + 1 and sous_mesure is not None
+    # The statut rows of the action and of its sous-mesure (cascade).
+    wanted = [action_id, sous_mesure] if cascade and sous_mesure is not None else [action_id]
+    cid = collectivite.pk
     with _writing():
-        score_set, entry = _score_set(collectivite.pk, referentiel, version, loaded)
+        # What the write needs, read under the lock in one batch (one round trip on PostgreSQL).
+        reads = sql.Batch()
+        locked = sql.lock(reads, cid)
+        found = sql.read_score_set(reads, cid, referentiel.id)
+        stored = sql.read_statuts(reads, cid, wanted)
+        reads.run()
+        sql.check_locked(reads.rows[locked], cid)
+        score_set, entry = _score_set(
+            cid, referentiel, version, loaded, sql.score_set_of(reads.rows[found], cid, referentiel.id)
+        )
         live = entry.scores
         if live.score(action_id)["desactive"]:
             raise InputError("action_id", f"l'action {action_id} est désactivée par la personnalisation")
-        sous_mesure = action.parent
-        cascade = action.depth > referentiel.action_level + 1 and sous_mesure is not None
-        # The statut rows of the action and of its sous-mesure, in one query.
-        wanted = [action_id, sous_mesure] if cascade and sous_mesure is not None else [action_id]
-        olds = sql.statut_values(collectivite.pk, wanted)
-        now = timezone.now()
-        write = _StatutWrite(collectivite.pk, user.pk, referentiel.id, entry, now)
+        olds = sql.statut_values_of(reads.rows[stored])
+        # Then everything it writes, in one batch too.
+        write = _StatutWrite(cid, user.pk, referentiel.id, entry, timezone.now(), sql.Batch())
         write.put(action_id, olds.get(action_id), new)
         reset: list[str] = []
         if cascade and sous_mesure is not None:
             # Cascade: a tâche's statut makes the sous-mesure scored from its tâches again.
             if write.put(sous_mesure, olds.get(sous_mesure), None):
                 reset.append(sous_mesure)
-        _store(score_set, entry)
+        _store(score_set, entry, write.batch)
+        write.done()
         # Read before the commit puts this LiveScores back for other writers to change.
         scores = {a: live.score(a) for a in touched}
     return StatutChange(action_id, statut_value(new), tuple(reset), scores)
@@ -481,28 +489,37 @@ def _ancestors(referentiel: Referentiel, action_id: str) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class _StatutWrite:
-    """The statut writes of one transaction: who, where, when, and the LiveScores they update."""
+    """The statut writes of one transaction (who, where, when), queued in ``batch``, and the
+    LiveScores they update."""
 
     collectivite_id: int
     user_id: int | None
     referentiel_id: str
     entry: _Live
     now: datetime
+    batch: sql.Batch
+    logged: list[int] = field(default_factory=list)  # where the batch's rows hold history ids
 
     def put(self, action_id: str, before: dict[str, Any] | None, new: StatutRecord | None) -> bool:
-        """Write one statut row (``before``: its stored value), its history and the live scores;
-        False when nothing changed."""
+        """Queue one statut row (``before``: its stored value) and its history, and update the live
+        scores; False when nothing changed."""
         after = statut_value(new)
         if before == after:
             return False
-        sql.put_statut(self.collectivite_id, self.referentiel_id, action_id, new, self.user_id, self.now)
-        self.entry.history_id = sql.add_history(
-            self.collectivite_id, Kind.STATUT, action_id, self.user_id, before, after, self.now
+        sql.put_statut(
+            self.batch, self.collectivite_id, self.referentiel_id, action_id, new, self.user_id, self.now
         )
+        c, user, now = self.collectivite_id, self.user_id, self.now
+        self.logged.append(sql.add_history(self.batch, c, Kind.STATUT, action_id, user, before, after, now))
         self.entry.scores.set_statut(action_id, None if new is None else statut_of(new))
         return True
+
+    def done(self) -> None:
+        """After the batch ran: the LiveScores reflects the history up to the newest entry added."""
+        if self.logged:
+            self.entry.history_id = max(self.batch.rows[i][0][0] for i in self.logged)
 
 
 def set_explication(collectivite: Collectivite, user: User, action_id: str, texte: str) -> None:
@@ -581,7 +598,7 @@ def set_reponse(
         if changed_valeur:
             consequences = _consequences(c, loaded)
             for referentiel in loaded.referentiels.values():
-                score_set, entry = _score_set(c.pk, referentiel, version, loaded)
+                score_set, entry = _locked_score_set(c.pk, referentiel, version, loaded)
                 entry.scores.set_consequences(consequences)
                 # The justification's entry, if any, is newer but changes no score.
                 entry.history_id = max(entry.history_id, logged.pk)
@@ -640,7 +657,7 @@ def set_identite(
         )
         consequences = _consequences(c, loaded)
         for referentiel in loaded.referentiels.values():
-            score_set, entry = _score_set(c.pk, referentiel, version, loaded)
+            score_set, entry = _locked_score_set(c.pk, referentiel, version, loaded)
             entry.scores.set_consequences(consequences)
             entry.history_id = max(entry.history_id, logged.pk)
             _store(score_set, entry)

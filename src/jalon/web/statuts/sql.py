@@ -1,8 +1,10 @@
-"""The hand-written statements of the statut write path.
+"""The hand-written statements of the statut write path, and the batches that send them.
 
 Every write of a statut runs these while it holds the collectivité's lock, so their cost is the
-length of the queue of writers: building them with the ORM cost several times more than running them
-(README, Web performance). Same statements on SQLite and PostgreSQL (``ON CONFLICT``, ``RETURNING``).
+length of the queue of writers: building them with the ORM cost several times more than running them,
+and on PostgreSQL each round trip to the server costs more than the statement (README, Web
+performance). A write therefore sends two batches: what it reads under the lock, then what it writes.
+Same statements on SQLite and PostgreSQL (``ON CONFLICT``, ``RETURNING``).
 """
 
 from __future__ import annotations
@@ -14,60 +16,106 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from jalon.web.collectivites.models import Collectivite
-from jalon.web.statuts.models import Avancement, HistoryEntry, ScoreSet, StatutRecord
+from jalon.web.statuts.models import Avancement, HistoryEntry, ScoreNode, ScoreSet, StatutRecord
+
+Row = tuple[Any, ...]
 
 
 def _table(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def lock_score_set(collectivite_id: int, referentiel: str) -> ScoreSet | None:
-    """Lock the collectivité for this transaction and read its score set of a référentiel (None when
-    there is none yet). PostgreSQL locks the collectivité's row first, then reads the score set in a
-    statement of its own: a statement that waited for the lock still sees the other tables as they
-    were when it started, before the writer it waited for committed. SQLite needs no lock of its own
-    (an IMMEDIATE transaction holds the database's write lock from its start).
-    Raises ``Collectivite.DoesNotExist`` when the collectivité is gone."""
-    c, s = _table(Collectivite), _table(ScoreSet)
-    with connection.cursor() as cursor:
-        if connection.features.has_select_for_update:
-            cursor.execute(f"SELECT id FROM {c} WHERE id = %s FOR UPDATE", [collectivite_id])
-            if cursor.fetchone() is None:
-                raise Collectivite.DoesNotExist(f"collectivité {collectivite_id}")
-            cursor.execute(
-                f"SELECT id, version_id, revision FROM {s} WHERE collectivite_id = %s AND referentiel = %s",
-                [collectivite_id, referentiel],
-            )
-            row = cursor.fetchone()
-        else:
-            cursor.execute(
-                f"SELECT c.id, s.id, s.version_id, s.revision FROM {c} c LEFT JOIN {s} s"
-                " ON s.collectivite_id = c.id AND s.referentiel = %s WHERE c.id = %s",
-                [referentiel, collectivite_id],
-            )
-            found = cursor.fetchone()
-            if found is None:
-                raise Collectivite.DoesNotExist(f"collectivité {collectivite_id}")
-            row = None if found[1] is None else found[1:]
-    if row is None:
+class Batch:
+    """Statements run in order, their rows kept by position. On PostgreSQL they go as one query
+    string, one round trip (each statement still takes its own snapshot, after the previous one
+    ended: a read placed after a lock sees what the writer it waited for committed). On SQLite,
+    in the process, there is no round trip to save: one by one."""
+
+    def __init__(self) -> None:
+        self._statements: list[tuple[str, list[Any]]] = []
+        self.rows: list[list[Row]] = []
+
+    def add(self, sql: str, params: list[Any]) -> int:
+        """Queue a statement; the index of its rows in ``rows`` once run."""
+        self._statements.append((sql, params))
+        return len(self._statements) - 1
+
+    def run(self) -> None:
+        statements, self._statements = self._statements, []
+        if not statements:
+            return
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql" and len(statements) > 1:
+                # Django's psycopg cursors bind parameters on the client: several statements in one
+                # string are sent as one simple query, with a result for each.
+                cursor.execute("; ".join(s for s, _ in statements), [p for _, ps in statements for p in ps])
+                for n in range(len(statements)):
+                    self.rows.append(cursor.fetchall() if cursor.description else [])
+                    if n < len(statements) - 1:
+                        cursor.nextset()
+                return
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                self.rows.append(cursor.fetchall() if cursor.description else [])
+
+
+def _now(now: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(now)
+
+
+def _json(value: Any) -> Any:
+    """A JSON field's value; None is SQL NULL, as the ORM stores it."""
+    return None if value is None else connection.ops.adapt_json_value(value, DjangoJSONEncoder)
+
+
+# -- reads under the lock ---------------------------------------------------------------------
+
+
+def lock(batch: Batch, collectivite_id: int) -> int:
+    """Lock the collectivité for this transaction (PostgreSQL: its row; SQLite needs no lock of its
+    own, an IMMEDIATE transaction holds the database's write lock from its start). Its row tells
+    whether the collectivité still exists; the reads queued after it see the state the lock
+    guards."""
+    suffix = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return batch.add(f"SELECT id FROM {_table(Collectivite)} WHERE id = %s{suffix}", [collectivite_id])
+
+
+def read_score_set(batch: Batch, collectivite_id: int, referentiel: str) -> int:
+    return batch.add(
+        f"SELECT id, version_id, revision FROM {_table(ScoreSet)}"
+        " WHERE collectivite_id = %s AND referentiel = %s",
+        [collectivite_id, referentiel],
+    )
+
+
+def read_statuts(batch: Batch, collectivite_id: int, action_ids: list[str]) -> int:
+    marks = ", ".join(["%s"] * len(action_ids))
+    return batch.add(
+        "SELECT action_id, avancement, pourcentage_fait, pourcentage_programme, pourcentage_pas_fait"
+        f" FROM {_table(StatutRecord)} WHERE collectivite_id = %s AND action_id IN ({marks})",
+        [collectivite_id, *action_ids],
+    )
+
+
+def check_locked(rows: list[Row], collectivite_id: int) -> None:
+    if not rows:
+        raise Collectivite.DoesNotExist(f"collectivité {collectivite_id}")
+
+
+def score_set_of(rows: list[Row], collectivite_id: int, referentiel: str) -> ScoreSet | None:
+    """The score set read by ``read_score_set`` (None when there is none yet)."""
+    if not rows:
         return None
+    score_set_id, version_id, revision = rows[0]
     return ScoreSet.from_db(
         connection.alias,
         ["id", "collectivite_id", "referentiel", "version_id", "revision"],
-        [row[0], collectivite_id, referentiel, row[1], row[2]],
+        [score_set_id, collectivite_id, referentiel, version_id, revision],
     )
 
 
-def statut_values(collectivite_id: int, action_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The stored statuts of a few actions, as the API and the history show them."""
-    marks = ", ".join(["%s"] * len(action_ids))
-    sql = (
-        "SELECT action_id, avancement, pourcentage_fait, pourcentage_programme, pourcentage_pas_fait"
-        f" FROM {_table(StatutRecord)} WHERE collectivite_id = %s AND action_id IN ({marks})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [collectivite_id, *action_ids])
-        rows = cursor.fetchall()
+def statut_values_of(rows: list[Row]) -> dict[str, dict[str, Any]]:
+    """The statuts read by ``read_statuts``, as the API and the history show them."""
     out: dict[str, dict[str, Any]] = {}
     for action_id, avancement, fait, programme, pas_fait in rows:
         value: dict[str, Any] = {"avancement": avancement}
@@ -77,7 +125,21 @@ def statut_values(collectivite_id: int, action_ids: list[str]) -> dict[str, dict
     return out
 
 
+def lock_score_set(collectivite_id: int, referentiel: str) -> ScoreSet | None:
+    """Lock the collectivité and read its score set of a référentiel, in one batch."""
+    batch = Batch()
+    locked = lock(batch, collectivite_id)
+    found = read_score_set(batch, collectivite_id, referentiel)
+    batch.run()
+    check_locked(batch.rows[locked], collectivite_id)
+    return score_set_of(batch.rows[found], collectivite_id, referentiel)
+
+
+# -- writes -------------------------------------------------------------------------------------
+
+
 def put_statut(
+    batch: Batch,
     collectivite_id: int,
     referentiel: str,
     action_id: str,
@@ -86,37 +148,37 @@ def put_statut(
     now: datetime,
 ) -> None:
     """Write (insert or replace) or, with None, delete the statut row of an action."""
-    with connection.cursor() as cursor:
-        if new is None:
-            cursor.execute(
-                f"DELETE FROM {_table(StatutRecord)} WHERE collectivite_id = %s AND action_id = %s",
-                [collectivite_id, action_id],
-            )
-            return
-        cursor.execute(
-            f"INSERT INTO {_table(StatutRecord)} (collectivite_id, action_id, referentiel, avancement,"
-            " pourcentage_fait, pourcentage_programme, pourcentage_pas_fait, modified_by_id,"
-            " modified_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (collectivite_id, action_id) DO UPDATE SET avancement = excluded.avancement,"
-            " pourcentage_fait = excluded.pourcentage_fait,"
-            " pourcentage_programme = excluded.pourcentage_programme,"
-            " pourcentage_pas_fait = excluded.pourcentage_pas_fait,"
-            " modified_by_id = excluded.modified_by_id, modified_at = excluded.modified_at",
-            [
-                collectivite_id,
-                action_id,
-                referentiel,
-                new.avancement,
-                new.pourcentage_fait,
-                new.pourcentage_programme,
-                new.pourcentage_pas_fait,
-                user_id,
-                connection.ops.adapt_datetimefield_value(now),
-            ],
+    if new is None:
+        batch.add(
+            f"DELETE FROM {_table(StatutRecord)} WHERE collectivite_id = %s AND action_id = %s",
+            [collectivite_id, action_id],
         )
+        return
+    batch.add(
+        f"INSERT INTO {_table(StatutRecord)} (collectivite_id, action_id, referentiel, avancement,"
+        " pourcentage_fait, pourcentage_programme, pourcentage_pas_fait, modified_by_id,"
+        " modified_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (collectivite_id, action_id) DO UPDATE SET avancement = excluded.avancement,"
+        " pourcentage_fait = excluded.pourcentage_fait,"
+        " pourcentage_programme = excluded.pourcentage_programme,"
+        " pourcentage_pas_fait = excluded.pourcentage_pas_fait,"
+        " modified_by_id = excluded.modified_by_id, modified_at = excluded.modified_at",
+        [
+            collectivite_id,
+            action_id,
+            referentiel,
+            new.avancement,
+            new.pourcentage_fait,
+            new.pourcentage_programme,
+            new.pourcentage_pas_fait,
+            user_id,
+            _now(now),
+        ],
+    )
 
 
 def add_history(
+    batch: Batch,
     collectivite_id: int,
     kind: str,
     subject: str,
@@ -125,38 +187,31 @@ def add_history(
     new: Any,
     now: datetime,
 ) -> int:
-    """Add a history entry; its id. None is stored as SQL NULL, as the ORM does for these fields."""
-
-    def json_value(value: Any) -> Any:
-        return None if value is None else connection.ops.adapt_json_value(value, DjangoJSONEncoder)
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_table(HistoryEntry)} (collectivite_id, kind, subject, user_id, at, previous,"
-            ' "new") VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id',
-            [
-                collectivite_id,
-                kind,
-                subject,
-                user_id,
-                connection.ops.adapt_datetimefield_value(now),
-                json_value(previous),
-                json_value(new),
-            ],
-        )
-        entry_id: int = cursor.fetchone()[0]
-    return entry_id
+    """Add a history entry; its rows hold its id."""
+    return batch.add(
+        f"INSERT INTO {_table(HistoryEntry)} (collectivite_id, kind, subject, user_id, at, previous,"
+        ' "new") VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id',
+        [collectivite_id, kind, subject, user_id, _now(now), _json(previous), _json(new)],
+    )
 
 
-def bump_score_set(score_set: ScoreSet, now: datetime) -> None:
+def bump_score_set(batch: Batch, score_set: ScoreSet, now: datetime) -> None:
     """Save a score set's new version and revision."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_table(ScoreSet)} SET version_id = %s, revision = %s, updated_at = %s WHERE id = %s",
-            [
-                score_set.version_id,
-                score_set.revision,
-                connection.ops.adapt_datetimefield_value(now),
-                score_set.pk,
-            ],
-        )
+    batch.add(
+        f"UPDATE {_table(ScoreSet)} SET version_id = %s, revision = %s, updated_at = %s WHERE id = %s",
+        [score_set.version_id, score_set.revision, _now(now), score_set.pk],
+    )
+
+
+def upsert_nodes(batch: Batch, score_set_id: int, changed: dict[str, dict[str, Any]]) -> None:
+    """The changed nodes in one statement: one UPDATE per node through the ORM cost more than the
+    rest of a write. A node missing from the stored set (none should be) is inserted."""
+    rows = ", ".join(["(%s, %s, %s)"] * len(changed))
+    params: list[Any] = []
+    for action_id, data in changed.items():
+        params += [score_set_id, action_id, _json(data)]
+    batch.add(
+        f"INSERT INTO {_table(ScoreNode)} (score_set_id, action_id, data) VALUES {rows}"
+        " ON CONFLICT (score_set_id, action_id) DO UPDATE SET data = excluded.data",
+        params,
+    )
