@@ -85,8 +85,8 @@ def server(
         args += ["--database", database]
     if referentiels:
         args += ["--referentiels", str(referentiels)]
-    # To a file, never to an unread pipe: once a pipe is full, the server's next log line (waitress
-    # warns of its queue depth under load) would block its main thread, and every request with it.
+    # To a file, never to an unread pipe: once a pipe is full, the server's next log line would block
+    # the thread writing it, and every request waiting on that thread.
     log = data_dir / "server.log"
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log.open("w"), text=True)
     try:

@@ -222,16 +222,16 @@ def serve(
         Path, typer.Option("--data", help="Folder of the SQLite database and secret key.")
     ] = Path(".jalon"),
     dev: Annotated[
-        bool, typer.Option("--dev", help="Django's development server instead of waitress.")
+        bool, typer.Option("--dev", help="Django's development server instead of granian.")
     ] = False,
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, help="Server processes (waitress each); 1 on SQLite, 1 a core on PostgreSQL."
+            "--workers", min=1, help="Server processes; 1 on SQLite, 2 on PostgreSQL (1 on a single core)."
         ),
     ] = None,
     threads: Annotated[
-        int | None, typer.Option("--threads", min=1, help="Threads per process; 8 in all by default.")
+        int | None, typer.Option("--threads", min=1, help="Python threads per server process; 1 by default.")
     ] = None,
 ) -> None:
     """Start the web application: migrate, import the référentiels, create the demo data, serve."""

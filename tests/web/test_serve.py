@@ -1,12 +1,18 @@
 """`jalon serve` end to end: a fresh folder, migrations, import, admin, login, a statut; then a broken
-référentiel folder keeps the previous version."""
+référentiel folder keeps the previous version. Then the server processes granian runs: the database
+they are given, two of them writing one collectivité, and how they stop (a signal, a dead worker, a
+killed main process). In the PostgreSQL pass of the suite each served app gets a throwaway database
+of its own on the same server."""
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import json
+import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -15,11 +21,16 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
 
 import jalon
 from jalon.loading import DEMO_DIR, load
+from jalon.web.database import LOCAL_POSTGRES_PORT, throwaway_database
 
 from .test_concurrency import ACTIONS
 
@@ -33,10 +44,36 @@ def free_port() -> int:
         return port
 
 
-def start(cwd: Path, *args: str) -> tuple[subprocess.Popen[str], int]:
+# `jalon serve` with the given multiprocessing start method: granian forks its workers where it is
+# the default (Linux up to Python 3.13) and spawns them where it is not (3.14+: forkserver).
+SERVE_WITH_START_METHOD = """
+import multiprocessing, sys
+multiprocessing.set_start_method(sys.argv[1])
+from jalon.cli import app
+app(sys.argv[2:], prog_name="jalon")
+"""
+
+
+@pytest.fixture
+def database() -> Iterator[list[str]]:
+    """The ``--database`` option of the served app: none (SQLite in its data folder), or in the
+    PostgreSQL pass a new empty database on the server of DATABASE_URL, dropped afterwards."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield []
+        return
+    port = urlsplit(url).port or LOCAL_POSTGRES_PORT
+    with throwaway_database("jalon_serve", log=lambda line: None, port=port) as served:
+        yield ["--database", served]
+
+
+def start(cwd: Path, *args: str, start_method: str | None = None) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
+    command = [str(JALON), "serve", "--port", str(port), *args]
+    if start_method:
+        command = [sys.executable, "-c", SERVE_WITH_START_METHOD, start_method, *command[1:]]
     process = subprocess.Popen(
-        [str(JALON), "serve", "--port", str(port), *args],
+        command,
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -60,10 +97,31 @@ def stop(process: subprocess.Popen[str]) -> tuple[str, str]:
     return process.communicate(timeout=10)
 
 
-def test_serve_end_to_end(tmp_path: Path) -> None:
+def children(pid: int) -> list[int]:
+    found = subprocess.run(["ps", "--ppid", str(pid), "-o", "pid="], capture_output=True, text=True)
+    return [int(child) for child in found.stdout.split()]
+
+
+def running(pid: int) -> bool:
+    """Not ended (a zombie waiting for its parent to reap it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def wait_ended(pids: list[int], seconds: float) -> list[int]:
+    """The pids still running after ``seconds`` at most."""
+    deadline = time.monotonic() + seconds
+    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [pid for pid in pids if running(pid)]
+
+
+def test_serve_end_to_end(tmp_path: Path, database: list[str]) -> None:
     folder = tmp_path / "ref"
     shutil.copytree(DEMO_DIR, folder)
-    process, port = start(tmp_path, "--referentiels", str(folder))
+    process, port = start(tmp_path, "--referentiels", str(folder), *database)
     try:
         base = f"http://127.0.0.1:{port}"
         jar = http.cookiejar.CookieJar()
@@ -74,7 +132,7 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
         out, err = stop(process)
         password = re.search(r"admin / (\S+)", out)
         assert password, out + err
-        process, port = start(tmp_path, "--referentiels", str(folder))
+        process, port = start(tmp_path, "--referentiels", str(folder), *database)
         base = f"http://127.0.0.1:{port}"
         jar.clear()
         opener.open(base + "/connexion/")
@@ -90,7 +148,7 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
     assert "imported" not in out  # the same folder is not imported twice
 
     (folder / "personnalisations" / "demo.md").write_text("# Cassée\n```yaml\naction_id: cae_9.9\n```\n")
-    process, port = start(tmp_path, "--referentiels", str(folder))
+    process, port = start(tmp_path, "--referentiels", str(folder), *database)
     out, err = stop(process)
     assert re.search(r"personnalisations/demo\.md:\d+", err), err
     assert "previous version" in err
@@ -100,7 +158,7 @@ EDITOR_SETUP = """
 import json, sys
 from pathlib import Path
 from jalon.web.serve import configure
-configure(None, Path(sys.argv[1]))
+configure(sys.argv[2] or None, Path(sys.argv[1]))
 from django.contrib.auth.models import User
 from jalon.web.collectivites.models import Collectivite, Membership, Role
 from jalon.web.collectivites.services import create_api_token
@@ -111,18 +169,15 @@ print(json.dumps({"collectivite": c.pk, "token": create_api_token(user, "test")}
 """
 
 
-def test_serve_with_two_worker_processes(tmp_path: Path) -> None:
+def test_serve_with_two_worker_processes(tmp_path: Path, database: list[str]) -> None:
     """Two server processes writing one collectivité at once: each keeps its own cached scores, and
     the stored scores still equal a full evaluation of the stored statuts."""
-    process, port = start(tmp_path, "--workers", "2")
+    process, port = start(tmp_path, "--workers", "2", *database)
     try:
-        workers = subprocess.run(
-            ["ps", "--ppid", str(process.pid), "-o", "pid="], capture_output=True, text=True, check=True
-        ).stdout.split()
-        assert len(workers) == 2
+        assert len(children(process.pid)) == 2  # granian's workers, forked by its main process
         found = json.loads(
             subprocess.run(
-                [sys.executable, "-c", EDITOR_SETUP, str(tmp_path / ".jalon")],
+                [sys.executable, "-c", EDITOR_SETUP, str(tmp_path / ".jalon"), (database or ["", ""])[1]],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -169,3 +224,95 @@ def test_serve_with_two_worker_processes(tmp_path: Path) -> None:
         assert tree == expected  # the demo has one référentiel
     finally:
         stop(process)
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_workers_serve_the_database_they_are_given(
+    tmp_path: Path, database: list[str], start_method: str
+) -> None:
+    """The workers answer from the database given by --database (a file outside --data on SQLite),
+    written by the set-up of the main process: forked, they inherit its settings; spawned, they start
+    afresh from the environment it set."""
+    database = database or ["--database", f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}"]
+    data = tmp_path / "data"
+    process, port = start(tmp_path, "--data", str(data), *database, start_method=start_method)
+    try:
+        assert process.stdout is not None  # printed before the workers start, flushed before they do
+        line = process.stdout.readline()
+        while "admin / " not in line:
+            line = process.stdout.readline()
+        password = line.split("admin / ")[1].split()[0]
+        base = f"http://127.0.0.1:{port}"
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        opener.open(base + "/connexion/")
+        csrf = next(c.value for c in jar if c.name == "csrftoken")
+        form = {"username": "admin", "password": password, "csrfmiddlewaretoken": csrf}
+        home = opener.open(base + "/connexion/", urllib.parse.urlencode(form).encode()).read().decode()
+        assert "démonstration" in home  # the admin and the demo collectivité the set-up created
+    finally:
+        out, err = stop(process)
+    assert process.returncode == 0, out + err
+    assert (data / "secret_key").exists()
+    assert not (data / "jalon.sqlite3").exists()
+
+
+def test_sigterm_stops_the_server_and_its_workers_at_once(tmp_path: Path, database: list[str]) -> None:
+    """Even with a client's connection kept alive; and a second server is refused the port (granian
+    listens with SO_REUSEPORT, which would have them share it)."""
+    process, port = start(tmp_path, "--data", str(tmp_path / "data"), *database)
+    try:
+        workers = children(process.pid)
+        assert workers
+        second = subprocess.run(
+            [str(JALON), "serve", "--port", str(port), "--data", str(tmp_path / "other")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        )
+        assert second.returncode == 1
+        assert f"127.0.0.1:{port} is not free" in second.stderr
+        kept_alive = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        kept_alive.request("GET", "/api/openapi.json")
+        assert kept_alive.getresponse().read()
+        began = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+        assert time.monotonic() - began < 3
+        kept_alive.close()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, out + err
+    assert "shutdown completed" in out
+    assert wait_ended(workers, 1) == []
+
+
+def test_a_dead_worker_stops_the_whole_server(tmp_path: Path, database: list[str]) -> None:
+    """Granian stops the other workers and exits with status 1: no half-working server."""
+    process, _ = start(tmp_path, "--data", str(tmp_path / "data"), "--workers", "2", *database)
+    try:
+        workers = children(process.pid)
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1, out + err
+    assert "Unexpected exit from worker" in out
+    assert wait_ended(workers, 1) == []
+
+
+def test_the_workers_die_with_a_killed_main_process(tmp_path: Path, database: list[str]) -> None:
+    """A SIGKILL cannot be caught: the kernel kills the workers then (else orphans go on serving)."""
+    process, port = start(tmp_path, "--data", str(tmp_path / "data"), "--workers", "2", *database)
+    workers = children(process.pid)
+    assert len(workers) == 2
+    process.kill()
+    process.communicate(timeout=10)
+    assert wait_ended(workers, 5) == []
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=2)

@@ -7,7 +7,6 @@ import secrets
 import signal
 import socket
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,97 +76,107 @@ def prepare(referentiels: Path | None) -> Prepared:
     return Prepared(version_id, imported, problems, password)
 
 
-# Waitress runs every request of a process in one thread pool: the LiveScores cache of
-# statuts/services.py stays warm for every request of the process, and writers of a collectivité queue
-# on its lock. Several processes (``workers``) each keep their own cache; the revision and the history
-# stored with the scores keep it honest (a stale one catches up on the statuts written elsewhere).
-SERVER_THREADS = 8
+# Granian (a Rust HTTP server) parses HTTP and queues requests outside Python; in each worker process,
+# ``threads`` Python threads run the app. One thread per process by default: a second one only fought
+# the first for the GIL (README, Web performance). A process keeps the LiveScores cache of
+# statuts/services.py warm for all its requests, and its writers of a collectivité queue on its lock.
+# Several processes (``workers``) each keep their own cache; the revision and the history stored with
+# the scores keep it honest (a stale one catches up on the statuts written elsewhere).
+SERVER_THREADS = 1
+# Connections a worker serves at once; a kept-alive connection holds its place even when idle, and
+# clients past the limit waited for the whole run of the load bench. Far above 20 clients.
+SERVER_BACKPRESSURE = 1024
+# On SIGTERM/SIGINT the workers stop accepting and finish the requests they have (kept-alive
+# connections do not hold them); one still busy after this many seconds (a hung request) is killed,
+# and its transaction rolled back.
+SERVER_KILL_TIMEOUT_S = 3
 
 
 def default_workers() -> int:
-    """One process on SQLite, one per core (up to 4) on PostgreSQL; measured in the README (Web
-    performance). SQLite has one writer at a time: within a process writers queue on a lock and are
-    woken at once, across processes they poll for the database, and the slowest writes got slower.
-    On PostgreSQL writers queue on the collectivité's row lock whatever the process, and a second
-    process takes a second core past the GIL."""
+    """One process on SQLite, two on PostgreSQL (one on a single core); measured in the README (Web
+    performance). SQLite has one writer at a time: within a process writers queue on a lock, and
+    a second process made the slowest writes slower. On PostgreSQL writers queue on the collectivité's
+    row lock whatever the process, and a second process takes a second core past the GIL."""
     from django.db import connection
 
     if connection.vendor == "sqlite":
         return 1
-    return max(1, min(os.cpu_count() or 1, 4))
+    return max(1, min(os.cpu_count() or 1, 2))
 
 
 def run(port: int, dev: bool = False, threads: int | None = None, workers: int | None = None) -> None:
-    """Serve on 127.0.0.1: waitress (a production WSGI server), or Django's runserver with ``dev``."""
+    """Serve on 127.0.0.1: granian (a production HTTP server), or Django's runserver with ``dev``."""
     from django.core.management import call_command
 
     if dev:
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         return
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.core.wsgi import get_wsgi_application
-    from waitress import serve
+    from django.db import connections
+    from granian import Granian
+    from granian.constants import Interfaces
 
-    # The app's few static files (admin, htmx) are served by Django itself: no collectstatic step
-    # and no second server for a tool that listens on localhost only.
-    app = StaticFilesHandler(get_wsgi_application())
+    # Built here, once: granian forks its workers (multiprocessing's default start method on Linux up
+    # to Python 3.13), which then serve at once with the app already loaded. Where it spawns them
+    # (Python 3.14+, whose default is forkserver), each worker imports Django and the app again (half
+    # a second more here) and finds the database and the key in the environment configure() set.
+    import jalon.web.wsgi  # noqa: F401
+
+    _check_port_free(port)
     if workers is None:
         workers = default_workers()
-    if threads is None:
-        # The same 8 threads in all: with 8 per process, more writers waited on the row lock at once
-        # and the slowest writes got slower (README, Web performance).
-        threads = max(2, SERVER_THREADS // workers)
-    options: dict[str, Any] = {"threads": threads, "ident": "jalon", "clear_untrusted_proxy_headers": True}
-    if workers <= 1:
-        serve(app, host="127.0.0.1", port=port, **options)
-        return
-    _serve_forked(workers, port, lambda sock: serve(app, sockets=[sock], **options))
-
-
-def _serve_forked(workers: int, port: int, serve_on: Callable[[socket.socket], None]) -> None:
-    """``workers`` processes, forked after set-up, accepting on one listening socket (the kernel hands
-    each connection to one of them). The parent only waits: a signal to it stops them all, and so
-    does the death of any one (no half-working server)."""
-    from django.db import connections
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(1024)
+    server = Granian(
+        target="jalon.web.wsgi:application",
+        address="127.0.0.1",
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads or SERVER_THREADS,
+        backpressure=SERVER_BACKPRESSURE,
+        # A worker that dies (a crash, the OOM killer) stops the whole server: the others are stopped,
+        # "Unexpected exit from worker-N" is logged and the exit status is 1. Never a half-working
+        # server, and whoever restarts it sees why. Respawning (granian gives up only on a worker that
+        # dies again within 5.5 s) would keep quiet a crash that comes back less often.
+        respawn_failed_workers=False,
+        workers_kill_timeout=SERVER_KILL_TIMEOUT_S,
+        websockets=False,
+        log_access=False,
+    )
     connections.close_all()  # a database connection must never be shared across a fork
-    sys.stdout.flush()  # else each worker would inherit, and print again, what is buffered
-    sys.stderr.flush()
-    children: list[int] = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:  # a worker: serve until killed
-            code = 0
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                serve_on(sock)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        children.append(pid)
-    sock.close()
+    server.serve(target_loader=_worker_app, wrap_loader=False)
 
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(0)
 
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        os.wait()  # any worker's end (or a signal) ends the server
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    finally:
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for pid in children:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+def _check_port_free(port: int) -> None:
+    """Granian listens with SO_REUSEPORT, so a second server on a port already served would start too,
+    and the kernel would share the connections between the two (two databases behind one address):
+    refuse, as a server listening alone would."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections in TIME_WAIT are fine
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise SystemExit(f"127.0.0.1:{port} is not free ({error.strerror}): another server?") from error
+
+
+def _worker_app() -> Any:
+    """What a granian worker process serves, loaded in it before it starts serving (a module-level
+    function: a spawned worker receives it pickled)."""
+    _die_with_main_process()
+    from jalon.web.wsgi import application
+
+    return application
+
+
+def _die_with_main_process() -> None:
+    """Have Linux kill this worker when granian's main process dies. A signal the main process can
+    catch stops the workers with it, but after a SIGKILL (kill -9, the OOM killer) they would go on
+    serving as orphans, unsupervised, and keep the port from a new ``jalon serve``."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import multiprocessing
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    main = multiprocessing.parent_process()
+    if main is not None and os.getppid() != main.pid:  # it died before the call above
+        os._exit(1)

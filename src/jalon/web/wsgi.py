@@ -1,10 +1,13 @@
-"""WSGI entry point."""
+"""WSGI entry point: ``jalon.web.wsgi:application``, the one ``jalon serve`` gives granian."""
 
 from __future__ import annotations
 
 import os
 
+from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jalon.web.settings")
-application = get_wsgi_application()
+# The app's few static files (admin, htmx) are served by Django itself, whatever WSGI server runs
+# it: no collectstatic step and no second server for a tool that listens on localhost only.
+application = StaticFilesHandler(get_wsgi_application())

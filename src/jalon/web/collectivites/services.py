@@ -120,18 +120,28 @@ def create_api_token(user: User, name: str) -> str:
     return token
 
 
+# Read on every API request: plain cursors and ``from_db``, as a raw query set's machinery cost more
+# than the query. The other fields are deferred, loaded if ever read.
+_USER_FIELDS = ["id", "username", "is_active", "is_staff", "is_superuser"]
+_COLLECTIVITE_FIELDS = ["id", "nom", "type", "population", "localisation"]
+
+
 def user_of_token(token: str) -> User | None:
-    """The active user of a token: one query on the token's unique (indexed) hash, written by hand
-    because building it with the ORM cost more than running it, on every API request."""
+    """The active user of a token: one query on the token's unique (indexed) hash."""
     qn = connection.ops.quote_name
+    columns = ", ".join(f"u.{qn(f)}" for f in _USER_FIELDS)
     sql = (
-        f"SELECT u.* FROM {qn(User._meta.db_table)} u JOIN {qn(ApiToken._meta.db_table)} t"
+        f"SELECT {columns} FROM {qn(User._meta.db_table)} u JOIN {qn(ApiToken._meta.db_table)} t"
         " ON t.user_id = u.id WHERE t.token_hash = %s AND u.is_active = %s"
     )
-    # A raw query set still applies the database's converters (SQLite's dates and booleans).
-    for user in User.objects.raw(sql, [_hash(token), True]):
-        return user
-    return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_hash(token), True])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # SQLite gives booleans as integers.
+    values = [row[0], row[1], *(bool(v) for v in row[2:])]
+    return User.from_db(connection.alias, _USER_FIELDS, values)
 
 
 def member_of(user: AnyUser, collectivite_id: int) -> tuple[Collectivite, str] | None:
@@ -140,15 +150,19 @@ def member_of(user: AnyUser, collectivite_id: int) -> tuple[Collectivite, str] |
     if not user.is_authenticated:
         return None
     qn = connection.ops.quote_name
+    columns = ", ".join(f"c.{qn(f)}" for f in _COLLECTIVITE_FIELDS)
     sql = (
-        f"SELECT c.*, m.role AS member_role FROM {qn(Collectivite._meta.db_table)} c"
+        f"SELECT {columns}, m.role FROM {qn(Collectivite._meta.db_table)} c"
         f" JOIN {qn(Membership._meta.db_table)} m ON m.collectivite_id = c.id"
         " WHERE c.id = %s AND m.user_id = %s"
     )
-    for c in Collectivite.objects.raw(sql, [collectivite_id, user.pk]):
-        role: str = c.member_role  # type: ignore[attr-defined]  # the query's extra column
-        return c, role
-    return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [collectivite_id, user.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    role: str = row[-1]
+    return Collectivite.from_db(connection.alias, _COLLECTIVITE_FIELDS, list(row[:-1])), role
 
 
 def revoke_invitation(collectivite: Collectivite, invitation_id: int) -> bool:
