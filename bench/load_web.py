@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import socket
@@ -135,7 +136,13 @@ def tâches_of(port: int, collectivite: int, token: str) -> list[str]:
 
 
 def load(
-    port: int, collectivite: int, tokens: list[str], actions: list[str], seconds: float, max_requests: int
+    port: int,
+    collectivite: int,
+    tokens: list[str],
+    actions: list[str],
+    seconds: float,
+    max_requests: int,
+    seed: int = 0,
 ) -> tuple[Timings, float]:
     timings = Timings()
     lock = threading.Lock()
@@ -143,7 +150,7 @@ def load(
     base = f"/api/collectivites/{collectivite}"
 
     def client(n: int, token: str) -> None:
-        rng = random.Random(n)
+        rng = random.Random(n * 1000 + seed)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         writes: list[float] = []
         reads: list[float] = []
@@ -192,6 +199,44 @@ def load(
     return timings, time.perf_counter() - began
 
 
+def _load_part(job: tuple[int, int, list[str], int, list[str], float, int, float]) -> tuple[Timings, float]:
+    port, collectivite, tokens, first, actions, seconds, max_requests, start_at = job
+    # Every process starts at the same instant (CLOCK_MONOTONIC is the machine's, not the process's).
+    time.sleep(max(0.0, start_at - time.monotonic()))
+    return load(port, collectivite, tokens, actions, seconds, max_requests, first)
+
+
+def load_in_processes(
+    processes: int,
+    port: int,
+    collectivite: int,
+    tokens: list[str],
+    actions: list[str],
+    seconds: float,
+    max_requests: int,
+) -> tuple[Timings, float]:
+    """The clients split over several processes. In one process, the client threads take turns on
+    its GIL, and a response that arrived waits for its thread to get it: the timings would count that
+    wait as the server's latency. Running both ways checks that the figures are the server's."""
+    if processes <= 1:
+        return load(port, collectivite, tokens, actions, seconds, max_requests)
+    start_at = time.monotonic() + 1.0
+    jobs = [
+        (port, collectivite, tokens[n::processes], n, actions, seconds, max_requests, start_at)
+        for n in range(processes)
+        if tokens[n::processes]
+    ]
+    with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+        parts = pool.map(_load_part, jobs)
+    timings = Timings()
+    for part, _ in parts:
+        timings.writes += part.writes
+        timings.reads += part.reads
+        timings.errors += part.errors
+        timings.loops += part.loops
+    return timings, max(elapsed for _, elapsed in parts)
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -236,7 +281,9 @@ def run_one(name: str, database: str, args: argparse.Namespace) -> dict[str, flo
             actions = tâches_of(port, collectivite, tokens[0])
             # Warm-up: the server loads the référentiel and builds its LiveScores once.
             load(port, collectivite, tokens[:2], actions, 2.0, 50)
-            timings, elapsed = load(port, collectivite, tokens, actions, args.seconds, args.max_requests)
+            timings, elapsed = load_in_processes(
+                args.client_processes, port, collectivite, tokens, actions, args.seconds, args.max_requests
+            )
     return report(name, timings, elapsed)
 
 
@@ -248,6 +295,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--max-requests", type=int, default=100_000, help="per client, a bound")
+    parser.add_argument(
+        "--client-processes", type=int, default=1, help="processes the clients are split over (GIL)"
+    )
     parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None)
     parser.add_argument("--workers", type=int, default=None, help="server processes (default: jalon's)")
     parser.add_argument("--threads", type=int, default=None, help="threads per process (default: jalon's)")
@@ -257,7 +307,7 @@ def main() -> None:
     print(
         f"{args.clients} clients, {args.seconds:.0f} s, référentiels: {referentiels or 'bundled demo'}, "
         f"{os.cpu_count()} cores, server workers {args.workers or 'default'} "
-        f"threads {args.threads or 'default'}",
+        f"threads {args.threads or 'default'}, clients in {args.client_processes} process(es)",
         flush=True,
     )
     if args.only != "postgresql":

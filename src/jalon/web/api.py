@@ -10,11 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError, ValidationError
+from ninja.renderers import BaseRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer, django_auth
 
 from jalon.web.collectivites.models import Collectivite
@@ -24,6 +27,27 @@ from jalon.web.statuts import services
 from jalon.web.statuts.history import check_kind, scores_at, subject_matches
 from jalon.web.statuts.models import HistoryEntry, Reponse, StatutRecord
 from jalon.web.statuts.services import InputError
+
+
+class JSONRenderer(BaseRenderer):
+    """Responses encoded by orjson: encoding the scores was a twentieth of a request's time with the
+    standard library's encoder. What orjson does not know natively, or would write otherwise
+    (datetimes, dataclasses, subclasses of builtins, pydantic models…), goes through ninja's encoder
+    as before."""
+
+    media_type = "application/json"
+    _options = (
+        orjson.OPT_NON_STR_KEYS
+        | orjson.OPT_PASSTHROUGH_DATETIME
+        | orjson.OPT_PASSTHROUGH_DATACLASS
+        | orjson.OPT_PASSTHROUGH_SUBCLASS
+    )
+
+    def __init__(self) -> None:
+        self._fallback = NinjaJSONEncoder().default
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        return orjson.dumps(data, default=self._fallback, option=self._options)
 
 
 class TokenAuth(HttpBearer):
@@ -41,6 +65,7 @@ def build_api() -> NinjaAPI:
         description="Statuts, réponses, scores et historique d'une collectivité.",
         auth=[TokenAuth(), django_auth],
         urls_namespace="api",
+        renderer=JSONRenderer(),
     )
 
     @api.exception_handler(InputError)
