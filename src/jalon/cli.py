@@ -227,7 +227,7 @@ def serve(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, help="Server processes; 1 on SQLite, 2 on PostgreSQL (1 on a single core)."
+            "--workers", min=1, help="Server processes (1 by default; see the README, Web performance)."
         ),
     ] = None,
     threads: Annotated[

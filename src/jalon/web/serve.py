@@ -93,15 +93,11 @@ SERVER_KILL_TIMEOUT_S = 3
 
 
 def default_workers() -> int:
-    """One process on SQLite, two on PostgreSQL (one on a single core); measured in the README (Web
-    performance). SQLite has one writer at a time: within a process writers queue on a lock, and
-    a second process made the slowest writes slower. On PostgreSQL writers queue on the collectivité's
-    row lock whatever the process, and a second process takes a second core past the GIL."""
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        return 1
-    return max(1, min(os.cpu_count() or 1, 2))
+    """One process, on SQLite and on PostgreSQL alike; measured in the README (Web performance). The
+    writers of a collectivité queue on its lock whatever the process, and a second process must
+    first catch its cached scores up with every write of the other: with 20 clients on one
+    collectivité, two processes served fewer requests than one, and less evenly."""
+    return 1
 
 
 def run(port: int, dev: bool = False, threads: int | None = None, workers: int | None = None) -> None:

@@ -177,18 +177,16 @@ def _catch_up(cached: _Live, score_set: ScoreSet, referentiel: Referentiel) -> b
     touched (another process rewrote them): they are forgotten, so the next store rewrites them
     whatever their values. Comparing with the old report would skip a node that the missed changes
     plus the next one bring back to its old value while the store holds the intermediate one."""
-    entries = list(
-        HistoryEntry.objects.filter(collectivite_id=score_set.collectivite_id, id__gt=cached.history_id)
-        .order_by()
-        .values_list("id", "kind", "subject")[: MAX_CATCH_UP + 1]
-    )
+    cid = score_set.collectivite_id
+    batch = sql.Batch()  # one round trip on PostgreSQL, under the lock of every writer
+    since = sql.read_history_since(batch, cid, cached.history_id, MAX_CATCH_UP + 1)
+    written = sql.read_statuts_written_since(batch, cid, cached.history_id)
+    batch.run()
+    entries = batch.rows[since]
     if len(entries) > MAX_CATCH_UP or any(k in (Kind.REPONSE, Kind.IDENTITE) for _, k, _ in entries):
         return False
     changed = {s for _, k, s in entries if k == Kind.STATUT and s in referentiel.actions}
-    records = {
-        r.action_id: r
-        for r in StatutRecord.objects.filter(collectivite_id=score_set.collectivite_id, action_id__in=changed)
-    }
+    records = sql.records_of(batch.rows[written])
     for action_id in changed:
         record = records.get(action_id)
         cached.scores.set_statut(action_id, None if record is None else statut_of(record))

@@ -16,7 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from jalon.web.collectivites.models import Collectivite
-from jalon.web.statuts.models import Avancement, HistoryEntry, ScoreNode, ScoreSet, StatutRecord
+from jalon.web.statuts.models import Avancement, HistoryEntry, Kind, ScoreNode, ScoreSet, StatutRecord
 
 Row = tuple[Any, ...]
 
@@ -95,6 +95,41 @@ def read_statuts(batch: Batch, collectivite_id: int, action_ids: list[str]) -> i
         f" FROM {_table(StatutRecord)} WHERE collectivite_id = %s AND action_id IN ({marks})",
         [collectivite_id, *action_ids],
     )
+
+
+def read_history_since(batch: Batch, collectivite_id: int, after_id: int, limit: int) -> int:
+    """The history entries (id, kind, subject) newer than ``after_id``, oldest first."""
+    return batch.add(
+        f"SELECT id, kind, subject FROM {_table(HistoryEntry)}"
+        " WHERE collectivite_id = %s AND id > %s ORDER BY id LIMIT %s",
+        [collectivite_id, after_id, limit],
+    )
+
+
+def read_statuts_written_since(batch: Batch, collectivite_id: int, after_id: int) -> int:
+    """The stored statuts of the actions whose statut changed after history entry ``after_id``
+    (an action missing from the rows has none any more)."""
+    return batch.add(
+        "SELECT action_id, avancement, pourcentage_fait, pourcentage_programme, pourcentage_pas_fait"
+        f" FROM {_table(StatutRecord)} WHERE collectivite_id = %s AND action_id IN"
+        f" (SELECT subject FROM {_table(HistoryEntry)} WHERE collectivite_id = %s AND id > %s"
+        " AND kind = %s)",
+        [collectivite_id, collectivite_id, after_id, Kind.STATUT],
+    )
+
+
+def records_of(rows: list[Row]) -> dict[str, StatutRecord]:
+    """The statuts read by ``read_statuts`` or ``read_statuts_written_since`` as (unsaved) rows."""
+    return {
+        action_id: StatutRecord(
+            action_id=action_id,
+            avancement=avancement,
+            pourcentage_fait=fait,
+            pourcentage_programme=programme,
+            pourcentage_pas_fait=pas_fait,
+        )
+        for action_id, avancement, fait, programme, pas_fait in rows
+    }
 
 
 def check_locked(rows: list[Row], collectivite_id: int) -> None:
