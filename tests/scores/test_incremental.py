@@ -109,6 +109,17 @@ def test_score_of_one_node_equals_the_rounded_full_output() -> None:
         assert live.score(action_id) == full[action_id]
 
 
+def test_desactive_of_one_node_equals_the_full_output() -> None:
+    loaded = official()
+    tree = scoring_tree(loaded.referentiels["cae"])
+    identite = {"type": frozenset({"commune"})}
+    live = LiveScores(tree, {}, consequences_for(loaded, identite, {"AOM_1": "NON", "dechets_2": "NON"}))
+    full = live.as_dict()
+    seen = {live.desactive(a) for a in full}
+    assert seen == {True, False}  # both kinds present, so the comparison below can fail
+    assert all(live.desactive(a) == full[a]["desactive"] for a in full)
+
+
 def test_recomputing_every_mesure_node_by_node_equals_a_full_evaluation() -> None:
     loaded = official()
     tree = scoring_tree(loaded.referentiels["cae"])

@@ -432,6 +432,10 @@ class LiveScores:
             renseigne=flags(self._renseigne),
         )
 
+    def desactive(self, action_id: str) -> bool:
+        """Whether the personnalisation désactive a node (without building its whole score)."""
+        return bool(self._desactive[self.tree.index[action_id]])
+
     def score(self, action_id: str) -> dict[str, ScoreValue]:
         """Rounded score of one node."""
         i = self.tree.index[action_id]

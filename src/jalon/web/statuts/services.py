@@ -9,7 +9,6 @@ it and put back only on commit, so a rolled-back write never leaves changed numb
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import threading
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
@@ -371,7 +371,7 @@ def roots_scores(
         )
         rows = cursor.fetchall()
     # The JSON comes back as text on both databases (Django reads PostgreSQL's jsonb as text).
-    found = {a: json.loads(data) if isinstance(data, str) else data for a, data in rows}
+    found = {a: orjson.loads(data) if isinstance(data, str) else data for a, data in rows}
     return {
         ref: found[ref] if ref in found else root_scores(collectivite, ref)  # none stored yet: computed
         for ref in referentiel_ids
@@ -455,12 +455,12 @@ def set_statut(
         found = sql.read_score_set(reads, cid, referentiel.id)
         stored = sql.read_statuts(reads, cid, wanted)
         reads.run()
-        sql.check_locked(reads.rows[locked], cid)
+        sql.check_locked(reads, locked, cid)
         score_set, entry = _score_set(
             cid, referentiel, version, loaded, sql.score_set_of(reads.rows[found], cid, referentiel.id)
         )
         live = entry.scores
-        if live.score(action_id)["desactive"]:
+        if live.desactive(action_id):
             raise InputError("action_id", f"l'action {action_id} est désactivée par la personnalisation")
         olds = sql.statut_values_of(reads.rows[stored])
         # Then everything it writes, in one batch too.

@@ -71,13 +71,14 @@ def _json(value: Any) -> Any:
 # -- reads under the lock ---------------------------------------------------------------------
 
 
-def lock(batch: Batch, collectivite_id: int) -> int:
-    """Lock the collectivité for this transaction (PostgreSQL: its row; SQLite needs no lock of its
-    own, an IMMEDIATE transaction holds the database's write lock from its start). Its row tells
-    whether the collectivité still exists; the reads queued after it see the state the lock
-    guards."""
-    suffix = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    return batch.add(f"SELECT id FROM {_table(Collectivite)} WHERE id = %s{suffix}", [collectivite_id])
+def lock(batch: Batch, collectivite_id: int) -> int | None:
+    """Lock the collectivité for this transaction: on PostgreSQL its row, whose presence also tells
+    the collectivité still exists, and the reads queued after it see the state the lock guards.
+    SQLite needs no statement: an IMMEDIATE transaction holds the database's write lock from its
+    start (and a collectivité deleted meanwhile fails the foreign keys of any write)."""
+    if not connection.features.has_select_for_update:
+        return None
+    return batch.add(f"SELECT id FROM {_table(Collectivite)} WHERE id = %s FOR UPDATE", [collectivite_id])
 
 
 def read_score_set(batch: Batch, collectivite_id: int, referentiel: str) -> int:
@@ -132,8 +133,8 @@ def records_of(rows: list[Row]) -> dict[str, StatutRecord]:
     }
 
 
-def check_locked(rows: list[Row], collectivite_id: int) -> None:
-    if not rows:
+def check_locked(batch: Batch, locked: int | None, collectivite_id: int) -> None:
+    if locked is not None and not batch.rows[locked]:
         raise Collectivite.DoesNotExist(f"collectivité {collectivite_id}")
 
 
@@ -166,7 +167,7 @@ def lock_score_set(collectivite_id: int, referentiel: str) -> ScoreSet | None:
     locked = lock(batch, collectivite_id)
     found = read_score_set(batch, collectivite_id, referentiel)
     batch.run()
-    check_locked(batch.rows[locked], collectivite_id)
+    check_locked(batch, locked, collectivite_id)
     return score_set_of(batch.rows[found], collectivite_id, referentiel)
 
 
