@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
@@ -239,13 +240,23 @@ def bump_score_set(batch: Batch, score_set: ScoreSet, now: datetime) -> None:
     )
 
 
+def _score_json(scores: dict[str, Any]) -> Any:
+    """The stored scores of a node: numbers, booleans and null only, which orjson encodes as the
+    standard library does (numbers in their shortest form), in a fraction of the time."""
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        return Jsonb(scores, dumps=orjson.dumps)
+    return orjson.dumps(scores).decode()
+
+
 def upsert_nodes(batch: Batch, score_set_id: int, changed: dict[str, dict[str, Any]]) -> None:
     """The changed nodes in one statement: one UPDATE per node through the ORM cost more than the
     rest of a write. A node missing from the stored set (none should be) is inserted."""
     rows = ", ".join(["(%s, %s, %s)"] * len(changed))
     params: list[Any] = []
     for action_id, data in changed.items():
-        params += [score_set_id, action_id, _json(data)]
+        params += [score_set_id, action_id, _score_json(data)]
     batch.add(
         f"INSERT INTO {_table(ScoreNode)} (score_set_id, action_id, data) VALUES {rows}"
         " ON CONFLICT (score_set_id, action_id) DO UPDATE SET data = excluded.data",
