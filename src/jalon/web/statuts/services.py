@@ -462,7 +462,7 @@ def set_statut(
         live = entry.scores
         if live.desactive(action_id):
             raise InputError("action_id", f"l'action {action_id} est désactivée par la personnalisation")
-        olds = sql.statut_values_of(reads.rows[stored])
+        olds = {a: statut_value(r) for a, r in sql.records_of(reads.rows[stored]).items()}
         # Then everything it writes, in one batch too.
         write = _StatutWrite(cid, user.pk, referentiel.id, entry, timezone.now(), sql.Batch())
         write.put(action_id, olds.get(action_id), new)

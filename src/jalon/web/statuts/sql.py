@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from jalon.web.collectivites.models import Collectivite
-from jalon.web.statuts.models import Avancement, HistoryEntry, Kind, ScoreNode, ScoreSet, StatutRecord
+from jalon.web.statuts.models import HistoryEntry, Kind, ScoreNode, ScoreSet, StatutRecord
 
 Row = tuple[Any, ...]
 
@@ -149,17 +149,6 @@ def score_set_of(rows: list[Row], collectivite_id: int, referentiel: str) -> Sco
         ["id", "collectivite_id", "referentiel", "version_id", "revision"],
         [score_set_id, collectivite_id, referentiel, version_id, revision],
     )
-
-
-def statut_values_of(rows: list[Row]) -> dict[str, dict[str, Any]]:
-    """The statuts read by ``read_statuts``, as the API and the history show them."""
-    out: dict[str, dict[str, Any]] = {}
-    for action_id, avancement, fait, programme, pas_fait in rows:
-        value: dict[str, Any] = {"avancement": avancement}
-        if avancement == Avancement.DETAILLE:
-            value["detaille"] = [fait, programme, pas_fait]
-        out[action_id] = value
-    return out
 
 
 def lock_score_set(collectivite_id: int, referentiel: str) -> ScoreSet | None:
