@@ -235,8 +235,9 @@ def serve(
     ] = None,
 ) -> None:
     """Start the web application: migrate, import the référentiels, create the demo data, serve."""
-    from jalon.web.serve import configure, prepare, run
+    from jalon.web.serve import check_port_free, configure, prepare, run
 
+    check_port_free(port)  # before migrating or importing anything for a server that cannot start
     configure(database, data_dir.resolve())
     prepared = prepare(referentiels)
     for problem in prepared.problems:

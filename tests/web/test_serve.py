@@ -274,6 +274,7 @@ def test_sigterm_stops_the_server_and_its_workers_at_once(tmp_path: Path, databa
         )
         assert second.returncode == 1
         assert f"127.0.0.1:{port} is not free" in second.stderr
+        assert not (tmp_path / "other").exists()  # refused before setting anything up
         kept_alive = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         kept_alive.request("GET", "/api/openapi.json")
         assert kept_alive.getresponse().read()

@@ -117,7 +117,7 @@ def run(port: int, dev: bool = False, threads: int | None = None, workers: int |
     # a second more here) and finds the database and the key in the environment configure() set.
     import jalon.web.wsgi  # noqa: F401
 
-    _check_port_free(port)
+    check_port_free(port)  # again: it may have been taken during the set-up
     if workers is None:
         workers = default_workers()
     server = Granian(
@@ -141,7 +141,7 @@ def run(port: int, dev: bool = False, threads: int | None = None, workers: int |
     server.serve(target_loader=_worker_app, wrap_loader=False)
 
 
-def _check_port_free(port: int) -> None:
+def check_port_free(port: int) -> None:
     """Granian listens with SO_REUSEPORT, so a second server on a port already served would start too,
     and the kernel would share the connections between the two (two databases behind one address):
     refuse, as a server listening alone would."""
