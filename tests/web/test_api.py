@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from jalon.loading import DEMO_DIR
 from jalon.web.collectivites.models import Collectivite, Role
-from jalon.web.statuts.models import Explication, HistoryEntry, Kind, Reponse, StatutRecord
+from jalon.web.referentiels.services import import_folder
+from jalon.web.statuts.models import Explication, HistoryEntry, Kind, Reponse, ScoreSet, StatutRecord
+from jalon.web.statuts.services import scores
 
 from .conftest import Member, make_collectivite, make_member
 from .test_pages import logged_in
@@ -214,3 +219,22 @@ def test_history_filters_by_kind_and_refuses_an_unknown_kind(
     assert bad.status_code == 400
     [detail] = bad.json()["detail"]
     assert detail["field"] == "kind" and "mystere" in detail["reason"] and "statut" in detail["reason"]
+
+
+def test_the_collectivite_read_gives_the_root_scores_of_the_current_version(
+    collectivite: Collectivite, editor: Member, tmp_path: Path
+) -> None:
+    client = editor.client()
+    base = f"/api/collectivites/{collectivite.pk}"
+    written = put(client, base + "/statuts/cae_6.1.1.2.1", {"avancement": "fait"}).json()
+    assert client.get(base).json()["referentiels"]["cae"] == written["scores"]["cae"]
+    # A new version (mesure 6.1.2 worth 8 points instead of 4): the read gives its scores at once.
+    folder = tmp_path / "ref"
+    shutil.copytree(DEMO_DIR, folder)
+    mesure = folder / "cae" / "6.1.2.md"
+    mesure.write_text(mesure.read_text(encoding="utf-8").replace("points: 4", "points: 8", 1), "utf-8")
+    new = import_folder(folder).version
+    root = client.get(base).json()["referentiels"]["cae"]
+    assert root["point_referentiel"] == written["scores"]["cae"]["point_referentiel"] + 4
+    assert root == scores(collectivite, "cae")["cae"]
+    assert ScoreSet.objects.get(collectivite=collectivite, referentiel="cae").version_id == new.pk

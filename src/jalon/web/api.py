@@ -153,15 +153,14 @@ def _routes(api: NinjaAPI) -> None:
     @api.get("/collectivites/{collectivite_id}")
     def get_collectivite(request: HttpRequest, collectivite_id: int) -> dict[str, Any]:
         """A collectivité, its identity tags and the root score of each référentiel."""
-        c, role = _member(request, collectivite_id)
-        version = current_version()
-        roots = {}
-        if version is not None:
-            roots = services.roots_scores(c, version, list(loaded_version(version).referentiels))
+        found = services.overview(_user(request), collectivite_id)
+        if found is None:
+            raise HttpError(404, "collectivité introuvable")
+        c = found.collectivite
         return {
-            **_collectivite_out(c, role),
+            **_collectivite_out(c, found.role),
             "identite": {k: sorted(v) for k, v in identite(c).items()},
-            "referentiels": roots,
+            "referentiels": found.roots,
         }
 
     @api.get("/collectivites/{collectivite_id}/referentiels/{referentiel_id}")

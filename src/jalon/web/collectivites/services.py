@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, transaction
@@ -144,11 +145,8 @@ def user_of_token(token: str) -> User | None:
     return User.from_db(connection.alias, _USER_FIELDS, values)
 
 
-def member_of(user: AnyUser, collectivite_id: int) -> tuple[Collectivite, str] | None:
-    """The collectivité and the user's role in it, in one query; None if not a member (or no such
-    collectivité)."""
-    if not user.is_authenticated:
-        return None
+def member_statement(user_id: int, collectivite_id: int) -> tuple[str, list[Any]]:
+    """The statement reading a collectivité and the user's role in it, for ``member_of_row``."""
     qn = connection.ops.quote_name
     columns = ", ".join(f"c.{qn(f)}" for f in _COLLECTIVITE_FIELDS)
     sql = (
@@ -156,13 +154,25 @@ def member_of(user: AnyUser, collectivite_id: int) -> tuple[Collectivite, str] |
         f" JOIN {qn(Membership._meta.db_table)} m ON m.collectivite_id = c.id"
         " WHERE c.id = %s AND m.user_id = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [collectivite_id, user.pk])
-        row = cursor.fetchone()
+    return sql, [collectivite_id, user_id]
+
+
+def member_of_row(row: tuple[Any, ...] | None) -> tuple[Collectivite, str] | None:
     if row is None:
         return None
     role: str = row[-1]
     return Collectivite.from_db(connection.alias, _COLLECTIVITE_FIELDS, list(row[:-1])), role
+
+
+def member_of(user: AnyUser, collectivite_id: int) -> tuple[Collectivite, str] | None:
+    """The collectivité and the user's role in it, in one query; None if not a member (or no such
+    collectivité)."""
+    if not user.is_authenticated:
+        return None
+    assert user.pk is not None
+    with connection.cursor() as cursor:
+        cursor.execute(*member_statement(user.pk, collectivite_id))
+        return member_of_row(cursor.fetchone())
 
 
 def revoke_invitation(collectivite: Collectivite, invitation_id: int) -> bool:

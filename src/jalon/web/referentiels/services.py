@@ -7,6 +7,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -57,12 +58,23 @@ def load_files(files: dict[str, str]) -> Referentiels:
 _current: ReferentielVersion | None = None
 
 
-def current_version() -> ReferentielVersion | None:
-    global _current
+def newest_version_sql() -> str:
+    """The statement reading the newest version's (id, digest), for ``version_of_row``."""
     table = connection.ops.quote_name(ReferentielVersion._meta.db_table)
+    return f"SELECT id, digest FROM {table} ORDER BY id DESC LIMIT 1"
+
+
+def current_version() -> ReferentielVersion | None:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, digest FROM {table} ORDER BY id DESC LIMIT 1")
+        cursor.execute(newest_version_sql())
         row = cursor.fetchone()
+    return version_of_row(row)
+
+
+def version_of_row(row: tuple[Any, ...] | None) -> ReferentielVersion | None:
+    """The version a row of ``newest_version_sql`` names: the one kept by this process when it still
+    is, else read (without its files)."""
+    global _current
     if row is None:
         return None
     kept = _current

@@ -31,9 +31,14 @@ from jalon.scores.engine import ScoreValue
 from jalon.scores.incremental import LiveScores
 from jalon.scores.statuts import FAIT, NON_CONCERNE, PAS_FAIT, PROGRAMME, Statut
 from jalon.web.collectivites.models import Collectivite
-from jalon.web.collectivites.services import identite
+from jalon.web.collectivites.services import identite, member_of_row, member_statement
 from jalon.web.referentiels.models import ReferentielVersion
-from jalon.web.referentiels.services import current_version, loaded_version
+from jalon.web.referentiels.services import (
+    current_version,
+    loaded_version,
+    newest_version_sql,
+    version_of_row,
+)
 from jalon.web.statuts import sql
 from jalon.web.statuts.models import (
     Avancement,
@@ -356,26 +361,80 @@ def root_scores(collectivite: Collectivite, referentiel_id: str) -> dict[str, Sc
     return found  # type: ignore[no-any-return]
 
 
-def roots_scores(
-    collectivite: Collectivite, version: ReferentielVersion, referentiel_ids: list[str]
-) -> dict[str, dict[str, ScoreValue]]:
-    """The stored root scores of several référentiels in one query (written by hand: every
-    collectivité read asks, and building it with the ORM cost more than running it)."""
+def _roots_statement(collectivite_id: int, version_id: int | None) -> tuple[str, list[Any]]:
+    """The stored root scores of every référentiel of a version (None: the newest one), written by
+    hand: every collectivité read asks, and building it with the ORM cost more than running it."""
     qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT n.action_id, n.data FROM {qn(ScoreNode._meta.db_table)} n"
-            f" JOIN {qn(ScoreSet._meta.db_table)} s ON n.score_set_id = s.id"
-            " WHERE s.collectivite_id = %s AND s.version_id = %s AND n.action_id = s.referentiel",
-            [collectivite.pk, version.pk],
-        )
-        rows = cursor.fetchall()
+    if version_id is None:
+        version = f"(SELECT MAX(id) FROM {qn(ReferentielVersion._meta.db_table)})"
+        params: list[Any] = [collectivite_id]
+    else:
+        version, params = "%s", [collectivite_id, version_id]
+    return (
+        f"SELECT n.action_id, n.data, s.version_id FROM {qn(ScoreNode._meta.db_table)} n"
+        f" JOIN {qn(ScoreSet._meta.db_table)} s ON n.score_set_id = s.id"
+        f" WHERE s.collectivite_id = %s AND s.version_id = {version} AND n.action_id = s.referentiel",
+        params,
+    )
+
+
+def _roots(
+    collectivite: Collectivite,
+    version: ReferentielVersion,
+    referentiel_ids: list[str],
+    rows: list[tuple[Any, ...]],
+) -> dict[str, dict[str, ScoreValue]]:
     # The JSON comes back as text on both databases (Django reads PostgreSQL's jsonb as text).
-    found = {a: orjson.loads(data) if isinstance(data, str) else data for a, data in rows}
+    found = {
+        a: orjson.loads(data) if isinstance(data, str) else data
+        for a, data, version_id in rows
+        if version_id == version.pk
+    }
     return {
         ref: found[ref] if ref in found else root_scores(collectivite, ref)  # none stored yet: computed
         for ref in referentiel_ids
     }
+
+
+def roots_scores(
+    collectivite: Collectivite, version: ReferentielVersion, referentiel_ids: list[str]
+) -> dict[str, dict[str, ScoreValue]]:
+    """The stored root scores of several référentiels, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(*_roots_statement(collectivite.pk, version.pk))
+        rows = cursor.fetchall()
+    return _roots(collectivite, version, referentiel_ids, rows)
+
+
+@dataclass(frozen=True)
+class Overview:
+    collectivite: Collectivite
+    role: str
+    version: ReferentielVersion | None
+    roots: dict[str, dict[str, ScoreValue]]  # référentiel id → its root's scores
+
+
+def overview(user: User, collectivite_id: int) -> Overview | None:
+    """A collectivité, the user's role in it and the root scores of every référentiel of the current
+    version: what every read of a collectivité shows, in one batch (one round trip on PostgreSQL
+    instead of three). None when the user is not a member; the scores read with it are then
+    dropped unseen."""
+    assert user.pk is not None
+    batch = sql.Batch()
+    member = batch.add(*member_statement(user.pk, collectivite_id))
+    newest = batch.add(newest_version_sql(), [])
+    roots = batch.add(*_roots_statement(collectivite_id, None))
+    batch.run()
+    found = member_of_row(next(iter(batch.rows[member]), None))
+    if found is None:
+        return None
+    c, role = found
+    version = version_of_row(next(iter(batch.rows[newest]), None))
+    if version is None:
+        return Overview(c, role, None, {})
+    # A version imported between the statements leaves rows of another version: they are not used.
+    referentiel_ids = list(loaded_version(version).referentiels)
+    return Overview(c, role, version, _roots(c, version, referentiel_ids, batch.rows[roots]))
 
 
 # -- writes ---------------------------------------------------------------------------------------
