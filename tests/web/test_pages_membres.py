@@ -130,8 +130,8 @@ def test_services_guard_the_last_admin(collectivite: Collectivite, editor: Membe
     ]
 
 
-def role_history(c: Collectivite) -> list[tuple[str, str, str | None, str | None]]:
-    """The members' history, oldest first: (who did it, whose role, previous, new)."""
+def role_history(c: Collectivite) -> list[tuple[str | None, str, str | None, str | None]]:
+    """The members' history, oldest first: (who did it, None when unknown; whose role, previous, new)."""
     entries = HistoryEntry.objects.filter(collectivite=c, kind=Kind.MEMBRE).order_by("id")
     return list(entries.values_list("user__username", "subject", "previous", "new"))
 
@@ -179,3 +179,17 @@ def test_joining_by_invitation_is_in_the_history(collectivite: Collectivite, edi
     html = logged_in(editor).get(f"/c/{collectivite.pk}/historique/").content.decode()
     row = html.split('data-testid="entree-')[1].split("</tr>")[0]
     assert "Rôle de cyril" in row and ">Non membre<" in row and ">Conseiller<" in row
+
+
+def test_deleting_a_person_records_leaving_each_of_their_collectivites(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    other = make_collectivite("Autre commune")
+    Membership.objects.create(user=editor.user, collectivite=other, role=Role.LECTURE)
+    admin = make_member(collectivite, Role.ADMIN, "ada")
+    editor.user.delete()
+    assert role_history(collectivite) == [(None, "edith", Role.EDITION, None)]
+    assert role_history(other) == [(None, "edith", Role.LECTURE, None)]
+    assert not Membership.objects.filter(user__username="edith").exists()
+    page = logged_in(admin).get(f"/c/{collectivite.pk}/historique/", {"type": "membre"})
+    assert page.status_code == 200 and "Rôle de edith" in page.content.decode()

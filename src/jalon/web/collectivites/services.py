@@ -87,6 +87,21 @@ def record_role(
     )
 
 
+def record_removals_of_deleted_user(sender: type[User], instance: User, **kwargs: Any) -> None:
+    """Before a person is deleted: one history entry per collectivité they leave (who deleted them is
+    not known here: no author). Runs in the deletion's transaction, under each collectivité's lock."""
+    for membership in Membership.objects.filter(user=instance).order_by("collectivite_id"):
+        collectivite = Collectivite.objects.select_for_update().get(pk=membership.collectivite_id)
+        HistoryEntry.objects.create(
+            collectivite=collectivite,
+            kind=Kind.MEMBRE,
+            subject=instance.get_username(),
+            user_id=None,
+            previous=membership.role,
+            new=None,
+        )
+
+
 def accept_invitation(token: str, user: User) -> Membership | None:
     """Join the collectivité of an unused invitation, with its history entry (None if the link is
     unknown or used)."""
