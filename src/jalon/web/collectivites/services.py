@@ -73,15 +73,16 @@ def create_invitation(collectivite: Collectivite, role: str, by: User) -> str:
 
 
 def record_role(
-    collectivite: Collectivite, by: User, username: str, previous: str | None, new: str | None
+    collectivite: Collectivite, by: User | None, username: str, previous: str | None, new: str | None
 ) -> None:
     """The history entry of a member's arrival, role change or removal (a role, None when not a
-    member). Call under the collectivité's lock, as every write of its history."""
+    member; ``by`` None when who did it is not known). Call under the collectivité's lock, as every
+    write of its history."""
     HistoryEntry.objects.create(
         collectivite=collectivite,
         kind=Kind.MEMBRE,
         subject=username,
-        user_id=by.pk,
+        user_id=None if by is None else by.pk,
         previous=previous,
         new=new,
     )
@@ -92,14 +93,7 @@ def record_removals_of_deleted_user(sender: type[User], instance: User, **kwargs
     not known here: no author). Runs in the deletion's transaction, under each collectivité's lock."""
     for membership in Membership.objects.filter(user=instance).order_by("collectivite_id"):
         collectivite = Collectivite.objects.select_for_update().get(pk=membership.collectivite_id)
-        HistoryEntry.objects.create(
-            collectivite=collectivite,
-            kind=Kind.MEMBRE,
-            subject=instance.get_username(),
-            user_id=None,
-            previous=membership.role,
-            new=None,
-        )
+        record_role(collectivite, None, instance.get_username(), membership.role, None)
 
 
 def accept_invitation(token: str, user: User) -> Membership | None:
