@@ -231,7 +231,12 @@ def serve(
         ),
     ] = None,
     threads: Annotated[
-        int | None, typer.Option("--threads", min=1, help="Python threads per server process; 1 by default.")
+        int | None,
+        typer.Option(
+            "--threads",
+            min=1,
+            help="Python threads per server process; 1 on SQLite, 4 on PostgreSQL by default.",
+        ),
     ] = None,
 ) -> None:
     """Start the web application: migrate, import the référentiels, create the demo data, serve."""

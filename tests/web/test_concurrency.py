@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.request
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from pytest_django.live_server_helper import LiveServer
 
 from jalon.scores.incremental import LiveScores
@@ -220,4 +222,49 @@ def test_an_answer_changed_elsewhere_rebuilds_the_cache(
     services.set_statut(collectivite, editor.user, "cae_6.1.1.3.1", "fait")
     assert built == [1]
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
+    assert score_set.scores == full_evaluation(version, collectivite)
+
+
+def test_a_second_thread_of_the_process_takes_over_the_cached_scores(
+    version: ReferentielVersion, collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads of one server process write one collectivité: the second one waits until the first
+    has put its LiveScores back in the cache (after its commit), and reuses it. Between the first's
+    COMMIT and that put, the database's lock alone would let the second in to find no cached scores
+    and rebuild them."""
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")  # the cache is warm
+    committed = threading.Event()
+    real_put = services._put_live
+
+    def slow_put(key: tuple[int, str], entry: Any) -> None:
+        # The first writer puts its scores back a while after its commit: a window the second one
+        # must not use.
+        committed.set()
+        time.sleep(0.3)
+        real_put(key, entry)
+
+    monkeypatch.setattr(services, "_put_live", slow_put)
+    built = _count_rebuilds(monkeypatch)
+    failures: list[BaseException] = []
+
+    def write(action: str, wait: threading.Event | None) -> None:
+        try:
+            if wait is not None:
+                assert wait.wait(10)
+            services.set_statut(collectivite, editor.user, action, "programme")
+        except BaseException as error:  # reported by the test's thread
+            failures.append(error)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=write, args=("cae_6.1.1.3.1", None))
+    second = threading.Thread(target=write, args=("cae_6.1.1.5.2", committed))
+    first.start()
+    second.start()
+    first.join(20)
+    second.join(20)
+    assert failures == []
+    assert built == []
+    score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
+    assert score_set.revision == 3
     assert score_set.scores == full_evaluation(version, collectivite)

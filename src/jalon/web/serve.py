@@ -77,12 +77,16 @@ def prepare(referentiels: Path | None) -> Prepared:
 
 
 # Granian (a Rust HTTP server) parses HTTP and queues requests outside Python; in each worker process,
-# ``threads`` Python threads run the app. One thread per process by default: a second one only fought
-# the first for the GIL (README, Web performance). A process keeps the LiveScores cache of
-# statuts/services.py warm for all its requests, and its writers of a collectivité queue on its lock.
+# ``threads`` Python threads run the app. A process keeps the LiveScores cache of statuts/services.py
+# warm for all its requests, and its writers of a collectivité take turns on a lock of the process.
 # Several processes (``workers``) each keep their own cache; the revision and the history stored with
 # the scores keep it honest (a stale one catches up on the statuts written elsewhere).
-SERVER_THREADS = 1
+#
+# Threads per process, by database (README, Web performance). On SQLite a request never waits for a
+# server, so a second thread only fights the first for the GIL. On PostgreSQL a request spends much of
+# its time waiting for the server's answers, time other threads use: 4 served the most requests.
+SQLITE_THREADS = 1
+POSTGRESQL_THREADS = 4
 # Connections a worker serves at once; a kept-alive connection holds its place even when idle, and
 # clients past the limit waited for the whole run of the load bench. Far above 20 clients.
 SERVER_BACKPRESSURE = 1024
@@ -90,6 +94,12 @@ SERVER_BACKPRESSURE = 1024
 # connections do not hold them); one still busy after this many seconds (a hung request) is killed,
 # and its transaction rolled back.
 SERVER_KILL_TIMEOUT_S = 3
+
+
+def default_threads() -> int:
+    from django.db import connection
+
+    return SQLITE_THREADS if connection.vendor == "sqlite" else POSTGRESQL_THREADS
 
 
 def default_workers() -> int:
@@ -126,7 +136,7 @@ def run(port: int, dev: bool = False, threads: int | None = None, workers: int |
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
-        blocking_threads=threads or SERVER_THREADS,
+        blocking_threads=threads or default_threads(),
         backpressure=SERVER_BACKPRESSURE,
         # A worker that dies (a crash, the OOM killer) stops the whole server: the others are stopped,
         # "Unexpected exit from worker-N" is logged and the exit status is 1. Never a half-working

@@ -206,15 +206,15 @@ def clear_live_scores() -> None:
         _live.clear()
 
 
+def _put_live(key: tuple[int, str], entry: _Live) -> None:
+    with _live_lock:
+        _live[key] = entry
+
+
 def _put_live_on_commit(score_set: ScoreSet, entry: _Live) -> None:
     entry.version_id, entry.revision = score_set.version_id, score_set.revision
     key = (score_set.collectivite_id, score_set.referentiel)
-
-    def put() -> None:
-        with _live_lock:
-            _live[key] = entry
-
-    transaction.on_commit(put)
+    transaction.on_commit(lambda: _put_live(key, entry))
 
 
 def _score_set(
@@ -290,11 +290,29 @@ def _sqlite_lock_file(database: str) -> int | None:
     return fd
 
 
+# On PostgreSQL, the threads of a process that write one collectivité take turns on a lock of their
+# own before the database's row lock. Queued on the row lock alone, the next writer was let in as soon
+# as the previous one's COMMIT reached the server, before that thread had put the LiveScores back in
+# the cache (on commit): it found none and rebuilt it (~50 ms on the CAE), so that several threads
+# served fewer requests than one. Writers of different collectivités do not wait for each other.
+_collectivite_writers: dict[int, threading.Lock] = {}
+
+
+def _writer_of(collectivite_id: int) -> threading.Lock:
+    with _live_lock:
+        return _collectivite_writers.setdefault(collectivite_id, threading.Lock())
+
+
 @contextmanager
-def _writing() -> Iterator[None]:
-    """A write transaction; on SQLite, writers take their turn on a lock first (see above)."""
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
+def _writing(collectivite_id: int) -> Iterator[None]:
+    """A write transaction of a collectivité; its writers in this process take their turn on a lock
+    first (see above), and on SQLite every writer of the database."""
+    if connection.in_atomic_block:
         with transaction.atomic():
+            yield
+        return
+    if connection.vendor != "sqlite":
+        with _writer_of(collectivite_id), transaction.atomic():
             yield
         return
     with _sqlite_writer:
@@ -337,7 +355,7 @@ def scores(collectivite: Collectivite, referentiel_id: str) -> Scores:
     )
     if len(found) == len(referentiel.actions):
         return found
-    with _writing():
+    with _writing(collectivite.pk):
         score_set, entry = _locked_score_set(collectivite.pk, referentiel, version, loaded)
         _store(score_set, entry)
     return entry.scores.as_dict()
@@ -507,7 +525,7 @@ def set_statut(
     # The statut rows of the action and of its sous-mesure (cascade).
     wanted = [action_id, sous_mesure] if cascade and sous_mesure is not None else [action_id]
     cid = collectivite.pk
-    with _writing():
+    with _writing(cid):
         # What the write needs, read under the lock in one batch (one round trip on PostgreSQL).
         reads = sql.Batch()
         locked = sql.lock(reads, cid)
@@ -583,7 +601,7 @@ def set_explication(collectivite: Collectivite, user: User, action_id: str, text
     _check_text("texte", texte)
     _, loaded = _version()
     _find_action(loaded, action_id)
-    with _writing():
+    with _writing(collectivite.pk):
         c = _lock(collectivite)
         old = Explication.objects.filter(collectivite=c, action_id=action_id).first()
         before = old.texte if old else ""
@@ -625,7 +643,7 @@ def set_reponse(
             raise InputError("valeur", why)
     if justification is not None:
         _check_text("justification", justification)
-    with _writing():
+    with _writing(collectivite.pk):
         c = _lock(collectivite)
         old = Reponse.objects.filter(collectivite=c, question_id=question_id).first()
         record = old or Reponse(collectivite=c, question_id=question_id, valeur=None)
@@ -688,7 +706,7 @@ def set_identite(
         if not nom or len(nom) > longest:
             raise InputError("nom", f"entre 1 et {longest} caractères")
     version, loaded = _version()
-    with _writing():
+    with _writing(collectivite.pk):
         c = _lock(collectivite)
         if nom is not None and nom != c.nom:
             # Written before the identity's entry: that one, the newest, is what the scores reflect.
