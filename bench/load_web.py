@@ -1,7 +1,8 @@
 """Load benchmark of the web app (not a test): ``jalon serve`` as a real server process, then N clients
 at once, each in a loop: write the statut of a tâche (PUT, which answers the refreshed scores of the
 tâche and its ancestors) and read the refreshed root scores (GET the collectivité). All clients write
-to one collectivité, the worst case: its writers queue on its lock. Once on SQLite, once on PostgreSQL
+to one collectivité by default, the worst case: its writers queue on its lock (``--collectivites``
+spreads them). Once on SQLite, once on PostgreSQL
 (the server on 127.0.0.1:5432 or one started, a throwaway database). Only 127.0.0.1 is ever contacted;
 every loop stops after ``--seconds`` or ``--max-requests``.
 
@@ -47,9 +48,12 @@ def free_port() -> int:
         return port
 
 
-def prepare(database: str, data_dir: Path, referentiels: Path | None, clients: int) -> tuple[int, list[str]]:
+def prepare(
+    database: str, data_dir: Path, referentiels: Path | None, clients: int, collectivites: int
+) -> tuple[list[int], list[str]]:
     """In a child process (Django is configured once per process): migrate, import, the demo
-    collectivité, and one editor with an API token per client. Prints JSON."""
+    collectivité and ``collectivites - 1`` more of the same identity, and one editor with an API token
+    per client, client n a member of collectivité n modulo their number. Prints JSON."""
     code = f"""
 import json, sys
 from pathlib import Path
@@ -59,17 +63,23 @@ prepare({str(referentiels) if referentiels else None!r} and Path({str(referentie
 from django.contrib.auth.models import User
 from jalon.web.collectivites.models import Collectivite, Membership, Role
 from jalon.web.collectivites.services import create_api_token
-c = Collectivite.objects.get(nom="Communauté de communes de démonstration")
+demo = Collectivite.objects.get(nom="Communauté de communes de démonstration")
+cs = [demo] + [
+    Collectivite.objects.create(
+        nom=f"Bench {{n}}", type=demo.type, population=demo.population, localisation=demo.localisation
+    )
+    for n in range(1, {collectivites})
+]
 tokens = []
 for n in range({clients}):
     user = User.objects.create_user(f"bench{{n}}")
-    Membership.objects.create(user=user, collectivite=c, role=Role.EDITION)
+    Membership.objects.create(user=user, collectivite=cs[n % len(cs)], role=Role.EDITION)
     tokens.append(create_api_token(user, "bench"))
-print(json.dumps({{"collectivite": c.pk, "tokens": tokens}}))
+print(json.dumps({{"collectivites": [c.pk for c in cs], "tokens": tokens}}))
 """
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     found = json.loads(out.strip().splitlines()[-1])
-    return int(found["collectivite"]), list(found["tokens"])
+    return [int(c) for c in found["collectivites"]], list(found["tokens"])
 
 
 @contextmanager
@@ -135,10 +145,12 @@ def tâches_of(port: int, collectivite: int, token: str) -> list[str]:
     return out
 
 
+Client = tuple[str, int]  # an API token, the collectivité it writes
+
+
 def load(
     port: int,
-    collectivite: int,
-    tokens: list[str],
+    clients: list[Client],
     actions: list[str],
     seconds: float,
     max_requests: int,
@@ -146,10 +158,10 @@ def load(
 ) -> tuple[Timings, float]:
     timings = Timings()
     lock = threading.Lock()
-    start = threading.Barrier(len(tokens) + 1)
-    base = f"/api/collectivites/{collectivite}"
+    start = threading.Barrier(len(clients) + 1)
 
-    def client(n: int, token: str) -> None:
+    def client(n: int, token: str, collectivite: int) -> None:
+        base = f"/api/collectivites/{collectivite}"
         rng = random.Random(n * 1000 + seed)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         writes: list[float] = []
@@ -189,7 +201,7 @@ def load(
             timings.errors += errors
             timings.loops.append(len(writes))
 
-    threads = [threading.Thread(target=client, args=(n, t)) for n, t in enumerate(tokens)]
+    threads = [threading.Thread(target=client, args=(n, t, c)) for n, (t, c) in enumerate(clients)]
     for thread in threads:
         thread.start()
     start.wait()
@@ -199,18 +211,17 @@ def load(
     return timings, time.perf_counter() - began
 
 
-def _load_part(job: tuple[int, int, list[str], int, list[str], float, int, float]) -> tuple[Timings, float]:
-    port, collectivite, tokens, first, actions, seconds, max_requests, start_at = job
+def _load_part(job: tuple[int, list[Client], int, list[str], float, int, float]) -> tuple[Timings, float]:
+    port, clients, first, actions, seconds, max_requests, start_at = job
     # Every process starts at the same instant (CLOCK_MONOTONIC is the machine's, not the process's).
     time.sleep(max(0.0, start_at - time.monotonic()))
-    return load(port, collectivite, tokens, actions, seconds, max_requests, first)
+    return load(port, clients, actions, seconds, max_requests, first)
 
 
 def load_in_processes(
     processes: int,
     port: int,
-    collectivite: int,
-    tokens: list[str],
+    clients: list[Client],
     actions: list[str],
     seconds: float,
     max_requests: int,
@@ -219,12 +230,12 @@ def load_in_processes(
     its GIL, and a response that arrived waits for its thread to get it: the timings would count that
     wait as the server's latency. Running both ways checks that the figures are the server's."""
     if processes <= 1:
-        return load(port, collectivite, tokens, actions, seconds, max_requests)
+        return load(port, clients, actions, seconds, max_requests)
     start_at = time.monotonic() + 1.0
     jobs = [
-        (port, collectivite, tokens[n::processes], n, actions, seconds, max_requests, start_at)
+        (port, clients[n::processes], n, actions, seconds, max_requests, start_at)
         for n in range(processes)
-        if tokens[n::processes]
+        if clients[n::processes]
     ]
     with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
         parts = pool.map(_load_part, jobs)
@@ -276,13 +287,17 @@ def report(name: str, timings: Timings, elapsed: float) -> dict[str, float]:
 def run_one(name: str, database: str, args: argparse.Namespace) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="jalon-bench-") as tmp:
         data_dir = Path(tmp)
-        collectivite, tokens = prepare(database, data_dir, args.referentiels, args.clients)
+        collectivites, tokens = prepare(
+            database, data_dir, args.referentiels, args.clients, args.collectivites
+        )
+        clients = [(token, collectivites[n % len(collectivites)]) for n, token in enumerate(tokens)]
         with server(database, data_dir, args.referentiels, args.workers, args.threads) as port:
-            actions = tâches_of(port, collectivite, tokens[0])
-            # Warm-up: the server loads the référentiel and builds its LiveScores once.
-            load(port, collectivite, tokens[:2], actions, 2.0, 50)
+            # Same identity, so the same tâches are désactivé in every collectivité.
+            actions = tâches_of(port, collectivites[0], tokens[0])
+            # Warm-up: the server loads the référentiel and builds the LiveScores of each collectivité.
+            load(port, clients[: len(collectivites)], actions, 2.0, 50)
             timings, elapsed = load_in_processes(
-                args.client_processes, port, collectivite, tokens, actions, args.seconds, args.max_requests
+                args.client_processes, port, clients, actions, args.seconds, args.max_requests
             )
     return report(name, timings, elapsed)
 
@@ -294,6 +309,12 @@ def main() -> None:
     parser.add_argument("--referentiels", type=Path, default=None, help="folder (default: bundled demo)")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--collectivites",
+        type=int,
+        default=1,
+        help="collectivités the clients write (client n: number n modulo); 1, the worst case, by default",
+    )
     parser.add_argument("--max-requests", type=int, default=100_000, help="per client, a bound")
     parser.add_argument(
         "--client-processes", type=int, default=1, help="processes the clients are split over (GIL)"
@@ -305,7 +326,8 @@ def main() -> None:
     referentiels = args.referentiels.resolve() if args.referentiels else None
     args.referentiels = referentiels
     print(
-        f"{args.clients} clients, {args.seconds:.0f} s, référentiels: {referentiels or 'bundled demo'}, "
+        f"{args.clients} clients on {args.collectivites} collectivité(s), {args.seconds:.0f} s, "
+        f"référentiels: {referentiels or 'bundled demo'}, "
         f"{os.cpu_count()} cores, server workers {args.workers or 'default'} "
         f"threads {args.threads or 'default'}, clients in {args.client_processes} process(es)",
         flush=True,

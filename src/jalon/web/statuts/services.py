@@ -211,10 +211,14 @@ def _put_live(key: tuple[int, str], entry: _Live) -> None:
         _live[key] = entry
 
 
-def _put_live_on_commit(score_set: ScoreSet, entry: _Live) -> None:
+def _put_live_on_commit(score_set: ScoreSet, entry: _Live, committed: bool = False) -> None:
+    """Put the LiveScores back in the cache once its transaction commits (``committed``: it did)."""
     entry.version_id, entry.revision = score_set.version_id, score_set.revision
     key = (score_set.collectivite_id, score_set.referentiel)
-    transaction.on_commit(lambda: _put_live(key, entry))
+    if committed:
+        _put_live(key, entry)
+    else:
+        transaction.on_commit(lambda: _put_live(key, entry))
 
 
 def _score_set(
@@ -243,28 +247,30 @@ def _locked_score_set(
     return _score_set(collectivite_id, referentiel, version, loaded, found)
 
 
-def _store(score_set: ScoreSet, entry: _Live, batch: sql.Batch | None = None) -> None:
+def _store(score_set: ScoreSet, entry: _Live, batch: sql.Batch | None = None, commit: bool = False) -> None:
     """Store the rounded scores that moved (a statut change rewrites a few nodes, not the whole
-    tree), with the statements already queued in ``batch``, then run it."""
+    tree), with the statements already queued in ``batch``, then run it. ``commit``: the batch also
+    ends the transaction the write opened itself (``sql.owns_transaction``)."""
     batch = batch or sql.Batch()
     live = entry.scores
+    now = timezone.now()
     score_set.revision += 1
     if score_set.pk is None:
+        created = sql.insert_score_set(batch, score_set, now)
         batch.run()
-        score_set.save()
+        score_set.pk = batch.rows[created][0][0]
+        batch = sql.Batch()
     else:
-        sql.bump_score_set(batch, score_set, timezone.now())
+        sql.bump_score_set(batch, score_set, now)
     changed = live.take_changed_scores()
     if len(changed) == live.tree.n:  # a new LiveScores reports every node: write them all
-        batch.run()
-        ScoreNode.objects.filter(score_set=score_set).delete()
-        ScoreNode.objects.bulk_create(
-            ScoreNode(score_set=score_set, action_id=a, data=data) for a, data in changed.items()
-        )
+        sql.replace_nodes(batch, score_set.pk, changed)
     elif changed:
         sql.upsert_nodes(batch, score_set.pk, changed)
+    if commit:
+        batch.commit()
     batch.run()
-    _put_live_on_commit(score_set, entry)
+    _put_live_on_commit(score_set, entry, committed=commit)
 
 
 # SQLite has one writer at a time, and a connection that finds the database locked polls for it,
@@ -325,6 +331,27 @@ def _writing(collectivite_id: int) -> Iterator[None]:
         finally:
             if fd is not None:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _statut_writing(collectivite_id: int) -> Iterator[bool]:
+    """The transaction of a statut write, the most frequent one. True: the write opens and ends it
+    itself, with its batches (``sql.owns_transaction``: on PostgreSQL, outside a transaction of
+    Django's), its writers of the collectivité in this process taking turns as in ``_writing``; it is
+    rolled back if anything fails. False: a transaction of ``_writing``."""
+    if not sql.owns_transaction():
+        with _writing(collectivite_id):
+            yield False
+        return
+    with _writer_of(collectivite_id):
+        try:
+            yield True
+        except BaseException:
+            sql.end_own_transaction()
+            raise
+        if sql.in_transaction():  # never a write that did not commit passing for done
+            sql.end_own_transaction()
+            raise RuntimeError("une écriture de statut n'a pas terminé sa transaction")
 
 
 def _lock(collectivite: Collectivite) -> Collectivite:
@@ -525,9 +552,9 @@ def set_statut(
     # The statut rows of the action and of its sous-mesure (cascade).
     wanted = [action_id, sous_mesure] if cascade and sous_mesure is not None else [action_id]
     cid = collectivite.pk
-    with _writing(cid):
+    with _statut_writing(cid) as own:
         # What the write needs, read under the lock in one batch (one round trip on PostgreSQL).
-        reads = sql.Batch()
+        reads = sql.Batch(begin=own)
         locked = sql.lock(reads, cid)
         found = sql.read_score_set(reads, cid, referentiel.id)
         stored = sql.read_statuts(reads, cid, wanted)
@@ -548,9 +575,10 @@ def set_statut(
             # Cascade: a tâche's statut makes the sous-mesure scored from its tâches again.
             if write.put(sous_mesure, olds.get(sous_mesure), None):
                 reset.append(sous_mesure)
-        _store(score_set, entry, write.batch)
+        _store(score_set, entry, write.batch, commit=own)
         write.done()
-        # Read before the commit puts this LiveScores back for other writers to change.
+        # Read while this write still holds the collectivité in this process: past that, the cached
+        # LiveScores is the next writer's to change.
         scores = {a: live.score(a) for a in touched}
     return StatutChange(action_id, statut_value(new), tuple(reset), scores)
 

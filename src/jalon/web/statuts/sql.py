@@ -32,9 +32,16 @@ class Batch:
     ended: a read placed after a lock sees what the writer it waited for committed). On SQLite,
     in the process, there is no round trip to save: one by one."""
 
-    def __init__(self) -> None:
+    def __init__(self, begin: bool = False) -> None:
+        """``begin``: open the transaction with the batch's first statement (``owns_transaction``)."""
         self._statements: list[tuple[str, list[Any]]] = []
         self.rows: list[list[Row]] = []
+        if begin:
+            self.add("BEGIN", [])
+
+    def commit(self) -> None:
+        """End the transaction with the batch's last statement (``owns_transaction``)."""
+        self.add("COMMIT", [])
 
     def add(self, sql: str, params: list[Any]) -> int:
         """Queue a statement; the index of its rows in ``rows`` once run."""
@@ -58,6 +65,38 @@ class Batch:
             for sql, params in statements:
                 cursor.execute(sql, params)
                 self.rows.append(cursor.fetchall() if cursor.description else [])
+
+
+def owns_transaction() -> bool:
+    """Whether a write may open and end its own transaction, ``BEGIN`` sent with its first batch and
+    ``COMMIT`` with its last: on PostgreSQL, outside any transaction of Django's. That saves two round
+    trips, each a wait while the collectivité is locked (README, Web performance). Such a write must
+    run every statement of its transaction through batches or plain reads: Django's transactions would
+    not know one is open (``end_own_transaction`` closes it on any failure)."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def in_transaction() -> bool:
+    """Whether the server holds a transaction open on this connection (libpq's local status, no
+    round trip)."""
+    raw = connection.connection
+    if raw is None:
+        return False
+    from psycopg.pq import TransactionStatus
+
+    return bool(raw.info.transaction_status != TransactionStatus.IDLE)
+
+
+def end_own_transaction() -> None:
+    """Roll back a transaction opened by ``Batch(begin=True)`` that did not commit; a connection that
+    cannot even do that is closed, so that the next request starts on a clean one."""
+    if not in_transaction():
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+    except Exception:
+        connection.close()
 
 
 def _now(now: datetime) -> Any:
@@ -227,6 +266,38 @@ def bump_score_set(batch: Batch, score_set: ScoreSet, now: datetime) -> None:
         f"UPDATE {_table(ScoreSet)} SET version_id = %s, revision = %s, updated_at = %s WHERE id = %s",
         [score_set.version_id, score_set.revision, _now(now), score_set.pk],
     )
+
+
+def insert_score_set(batch: Batch, score_set: ScoreSet, now: datetime) -> int:
+    """Insert a new score set; its rows hold its id."""
+    return batch.add(
+        f"INSERT INTO {_table(ScoreSet)} (collectivite_id, referentiel, version_id, revision, updated_at)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        [
+            score_set.collectivite_id,
+            score_set.referentiel,
+            score_set.version_id,
+            score_set.revision,
+            _now(now),
+        ],
+    )
+
+
+def replace_nodes(batch: Batch, score_set_id: int, nodes: dict[str, dict[str, Any]]) -> None:
+    """Every node of a score set anew (a new or rebuilt LiveScores reports them all)."""
+    batch.add(f"DELETE FROM {_table(ScoreNode)} WHERE score_set_id = %s", [score_set_id])
+    items = list(nodes.items())
+    for start in range(0, len(items), NODES_PER_STATEMENT):
+        chunk = items[start : start + NODES_PER_STATEMENT]
+        params: list[Any] = []
+        for action_id, data in chunk:
+            params += [score_set_id, action_id, _score_json(data)]
+        rows = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        batch.add(f"INSERT INTO {_table(ScoreNode)} (score_set_id, action_id, data) VALUES {rows}", params)
+
+
+# SQLite allows 32,766 parameters in a statement; three per node.
+NODES_PER_STATEMENT = 500
 
 
 def _score_json(scores: dict[str, Any]) -> Any:
