@@ -11,7 +11,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.test import Client
 
-from jalon.web.collectivites.models import Collectivite, Membership, Role
+from jalon.web.collectivites.models import Collectivite, Invitation, Membership, Role
+from jalon.web.collectivites.services import create_invitation
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, Kind, ScoreSet
@@ -337,3 +338,20 @@ def test_deleting_the_last_admin_in_the_admin_is_refused(
     assert messages_of(response) == [refusal]
     assert Membership.objects.count() == 2
     assert membre_entries() == [] and not LogEntry.objects.exists()
+
+
+def test_invitations_are_seen_and_revoked_in_the_admin_never_made_or_changed(
+    client: Client, root: User, collectivite: Collectivite
+) -> None:
+    create_invitation(collectivite, Role.LECTURE, root)
+    invitation = Invitation.objects.get()
+    assert client.get("/admin/collectivites/invitation/").status_code == 200
+    assert client.get("/admin/collectivites/invitation/add/").status_code == 403
+    page = f"/admin/collectivites/invitation/{invitation.pk}/change/"
+    assert client.get(page).status_code == 200  # shown read-only
+    client.post(page, {"collectivite": collectivite.pk, "role": Role.ADMIN})
+    invitation.refresh_from_db()
+    assert invitation.role == Role.LECTURE
+    delete = f"/admin/collectivites/invitation/{invitation.pk}/delete/"
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert not Invitation.objects.exists()

@@ -11,6 +11,7 @@ DATA_DIR = Path(os.environ.get("JALON_DATA_DIR", ".jalon")).resolve()
 # A development key: `jalon serve` stores a random one beside the database and passes it here.
 SECRET_KEY = os.environ.get("JALON_SECRET_KEY", "jalon-insecure-development-key")
 DEBUG = os.environ.get("JALON_DEBUG", "") == "1"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "jalon.web.error_reports.ReporterFilter"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 
 INSTALLED_APPS = [

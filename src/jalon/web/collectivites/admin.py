@@ -153,10 +153,18 @@ class MembershipAdmin(RefusesInputErrors):
 
 @admin.register(Invitation)
 class InvitationAdmin(ModelAdmin):
-    # Only the hash is stored: the link itself cannot be shown again, so nothing here is editable.
+    """Seen and deleted (revoked) here, never added or changed: only a link's hash is stored, so an
+    invitation made here would have a link nobody knows, and changing one would change what a link
+    already handed out grants. Invitations are made on the members page, where the link is shown."""
+
     list_display = ("collectivite", "role", "created_by", "created_at", "accepted_by", "accepted_at")
-    readonly_fields = ("token_hash", "accepted_by", "accepted_at")
     list_filter = ("role",)
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(ApiToken)
