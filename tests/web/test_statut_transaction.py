@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection
 
+from jalon.scores.incremental import LiveScores
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services, sql
@@ -65,7 +66,8 @@ def test_a_refused_statut_write_leaves_no_transaction_open_and_nothing_written(
     version: ReferentielVersion, editor: Member
 ) -> None:
     """The désactivé action is found only once the write has locked the collectivité (on PostgreSQL,
-    after its BEGIN): the write is rolled back, and the connection serves the next one normally."""
+    after its BEGIN): the write is rolled back, the connection serves the next one normally, and the
+    cached scores it took, unchanged, are there for the next write."""
     commune = make_collectivite("Petite commune", "commune", 2_000)  # the demo rule switches 6.1.2.2.1 off
     services.set_statut(commune, editor.user, "cae_6.1.1.2.1", "fait")
     before = HistoryEntry.objects.filter(collectivite=commune).count()
@@ -74,7 +76,17 @@ def test_a_refused_statut_write_leaves_no_transaction_open_and_nothing_written(
     assert connection.vendor != "postgresql" or not sql.in_transaction()
     assert HistoryEntry.objects.filter(collectivite=commune).count() == before
     assert not StatutRecord.objects.filter(collectivite=commune, action_id="cae_6.1.2.2.1").exists()
-    services.set_statut(commune, editor.user, "cae_6.1.1.3.1", "programme")
+    built: list[int] = []
+    real = LiveScores
+
+    def counting(*args: Any, **kwargs: Any) -> LiveScores:
+        built.append(1)
+        return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(services, "LiveScores", counting)
+        services.set_statut(commune, editor.user, "cae_6.1.1.3.1", "programme")
+    assert built == []  # the refused write left the cached scores for the next one
     assert set(StatutRecord.objects.filter(collectivite=commune).values_list("action_id", flat=True)) == {
         "cae_6.1.1.2.1",
         "cae_6.1.1.3.1",

@@ -560,11 +560,13 @@ def set_statut(
         stored = sql.read_statuts(reads, cid, wanted)
         reads.run()
         sql.check_locked(reads, locked, cid)
-        score_set, entry = _score_set(
-            cid, referentiel, version, loaded, sql.score_set_of(reads.rows[found], cid, referentiel.id)
-        )
+        stored_set = sql.score_set_of(reads.rows[found], cid, referentiel.id)
+        score_set, entry = _score_set(cid, referentiel, version, loaded, stored_set)
         live = entry.scores
         if live.desactive(action_id):
+            if stored_set is not None and stored_set.version_id == version.pk:
+                # Unchanged, it still matches what is stored: back in the cache, not rebuilt next time.
+                _put_live_on_commit(score_set, entry, committed=True)
             raise InputError("action_id", f"l'action {action_id} est désactivée par la personnalisation")
         olds = {a: statut_value(r) for a, r in sql.records_of(reads.rows[stored]).items()}
         # Then everything it writes, in one batch too.
