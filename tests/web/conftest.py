@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from jalon.scores.incremental import LiveScores
 from jalon.web.collectivites.models import Collectivite, Membership, Role
 from jalon.web.collectivites.services import create_api_token
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import import_folder
+from jalon.web.statuts import services
 from jalon.web.statuts.services import clear_live_scores
 
 
@@ -58,3 +61,16 @@ def make_member(collectivite: Collectivite | None, role: str | None, username: s
 @pytest.fixture
 def editor(collectivite: Collectivite) -> Member:
     return make_member(collectivite, Role.EDITION, "edith")
+
+
+def count_rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, one item per LiveScores the services build (a rebuild of the cached scores)."""
+    built: list[int] = []
+    real = LiveScores
+
+    def counting(*args: Any, **kwargs: Any) -> LiveScores:
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "LiveScores", counting)
+    return built

@@ -16,13 +16,12 @@ import pytest
 from django.db import connection
 from pytest_django.live_server_helper import LiveServer
 
-from jalon.scores.incremental import LiveScores
 from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, Reponse, ScoreSet, StatutRecord
 
-from .conftest import Member, make_member
+from .conftest import Member, count_rebuilds, make_member
 from .test_statuts import full_evaluation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -161,18 +160,6 @@ def _other_process_writes(write: Callable[[], object]) -> None:
     services._live.update(this_process)
 
 
-def _count_rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    built: list[int] = []
-    real = LiveScores
-
-    def counting(*args: Any, **kwargs: Any) -> LiveScores:
-        built.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(services, "LiveScores", counting)
-    return built
-
-
 def test_a_stale_cache_catches_up_from_the_history(
     version: ReferentielVersion, collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -187,7 +174,7 @@ def test_a_stale_cache_catches_up_from_the_history(
         services.set_explication(collectivite, editor.user, "cae_6.1.1.3", "sans effet sur les scores")
 
     _other_process_writes(elsewhere)
-    built = _count_rebuilds(monkeypatch)
+    built = count_rebuilds(monkeypatch)
     services.set_statut(collectivite, editor.user, "cae_6.1.1.3.1", "fait")
     assert built == []
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
@@ -205,7 +192,7 @@ def test_a_caught_up_cache_rewrites_a_node_brought_back_to_its_old_value(
     _other_process_writes(
         lambda: services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "programme")
     )
-    built = _count_rebuilds(monkeypatch)
+    built = count_rebuilds(monkeypatch)
     services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
     assert built == []  # caught up, not rebuilt
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
@@ -218,7 +205,7 @@ def test_an_answer_changed_elsewhere_rebuilds_the_cache(
 ) -> None:
     services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
     _other_process_writes(lambda: services.set_reponse(collectivite, editor.user, "demo_jumelage", "OUI"))
-    built = _count_rebuilds(monkeypatch)
+    built = count_rebuilds(monkeypatch)
     services.set_statut(collectivite, editor.user, "cae_6.1.1.3.1", "fait")
     assert built == [1]
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
@@ -244,7 +231,7 @@ def test_a_second_thread_of_the_process_takes_over_the_cached_scores(
         real_put(key, entry)
 
     monkeypatch.setattr(services, "_put_live", slow_put)
-    built = _count_rebuilds(monkeypatch)
+    built = count_rebuilds(monkeypatch)
     failures: list[BaseException] = []
 
     def write(action: str, wait: threading.Event | None) -> None:

@@ -14,14 +14,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection
 
-from jalon.scores.incremental import LiveScores
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services, sql
 from jalon.web.statuts.models import HistoryEntry, ScoreSet, StatutRecord
 from jalon.web.statuts.services import InputError
 
-from .conftest import Member, make_collectivite
+from .conftest import Member, count_rebuilds, make_collectivite
 from .test_statuts import full_evaluation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,7 +62,7 @@ def test_a_statut_write_is_two_round_trips_under_the_lock(
 
 
 def test_a_refused_statut_write_leaves_no_transaction_open_and_nothing_written(
-    version: ReferentielVersion, editor: Member
+    version: ReferentielVersion, editor: Member, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The désactivé action is found only once the write has locked the collectivité (on PostgreSQL,
     after its BEGIN): the write is rolled back, the connection serves the next one normally, and the
@@ -76,16 +75,8 @@ def test_a_refused_statut_write_leaves_no_transaction_open_and_nothing_written(
     assert connection.vendor != "postgresql" or not sql.in_transaction()
     assert HistoryEntry.objects.filter(collectivite=commune).count() == before
     assert not StatutRecord.objects.filter(collectivite=commune, action_id="cae_6.1.2.2.1").exists()
-    built: list[int] = []
-    real = LiveScores
-
-    def counting(*args: Any, **kwargs: Any) -> LiveScores:
-        built.append(1)
-        return real(*args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(services, "LiveScores", counting)
-        services.set_statut(commune, editor.user, "cae_6.1.1.3.1", "programme")
+    built = count_rebuilds(monkeypatch)
+    services.set_statut(commune, editor.user, "cae_6.1.1.3.1", "programme")
     assert built == []  # the refused write left the cached scores for the next one
     assert set(StatutRecord.objects.filter(collectivite=commune).values_list("action_id", flat=True)) == {
         "cae_6.1.1.2.1",
