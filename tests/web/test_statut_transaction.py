@@ -111,9 +111,11 @@ def test_a_write_failing_at_its_commit_leaves_nothing_and_no_stale_cache(
 
 
 def test_the_first_write_of_a_collectivite_stores_every_node(
-    version: ReferentielVersion, collectivite: Collectivite, editor: Member
+    version: ReferentielVersion, collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No score set yet: the write creates it and stores the whole tree, in its own transaction."""
+    """No score set yet: the write creates it and stores the whole tree, in its own transaction, in
+    statements of a bounded number of nodes (7 here, so that the demo's tree takes several)."""
+    monkeypatch.setattr(sql, "NODES_PER_STATEMENT", 7)
     assert not ScoreSet.objects.filter(collectivite=collectivite).exists()
     services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")

@@ -288,11 +288,7 @@ def replace_nodes(batch: Batch, score_set_id: int, nodes: dict[str, dict[str, An
     batch.add(f"DELETE FROM {_table(ScoreNode)} WHERE score_set_id = %s", [score_set_id])
     items = list(nodes.items())
     for start in range(0, len(items), NODES_PER_STATEMENT):
-        chunk = items[start : start + NODES_PER_STATEMENT]
-        params: list[Any] = []
-        for action_id, data in chunk:
-            params += [score_set_id, action_id, _score_json(data)]
-        rows = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        rows, params = _node_rows(score_set_id, items[start : start + NODES_PER_STATEMENT])
         batch.add(f"INSERT INTO {_table(ScoreNode)} (score_set_id, action_id, data) VALUES {rows}", params)
 
 
@@ -310,13 +306,18 @@ def _score_json(scores: dict[str, Any]) -> Any:
     return orjson.dumps(scores).decode()
 
 
+def _node_rows(score_set_id: int, nodes: list[tuple[str, dict[str, Any]]]) -> tuple[str, list[Any]]:
+    """The VALUES rows of score nodes, and their parameters."""
+    params: list[Any] = []
+    for action_id, data in nodes:
+        params += [score_set_id, action_id, _score_json(data)]
+    return ", ".join(["(%s, %s, %s)"] * len(nodes)), params
+
+
 def upsert_nodes(batch: Batch, score_set_id: int, changed: dict[str, dict[str, Any]]) -> None:
     """The changed nodes in one statement: one UPDATE per node through the ORM cost more than the
     rest of a write. A node missing from the stored set (none should be) is inserted."""
-    rows = ", ".join(["(%s, %s, %s)"] * len(changed))
-    params: list[Any] = []
-    for action_id, data in changed.items():
-        params += [score_set_id, action_id, _score_json(data)]
+    rows, params = _node_rows(score_set_id, list(changed.items()))
     batch.add(
         f"INSERT INTO {_table(ScoreNode)} (score_set_id, action_id, data) VALUES {rows}"
         " ON CONFLICT (score_set_id, action_id) DO UPDATE SET data = excluded.data",
