@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.referentiels.models import ReferentielVersion
@@ -121,3 +121,20 @@ def test_the_first_write_of_a_collectivite_stores_every_node(
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
     assert score_set.revision == 1
     assert score_set.scores == full_evaluation(version, collectivite)
+
+
+def test_a_refused_write_inside_an_outer_transaction_that_rolls_back_leaves_no_stale_cache(
+    version: ReferentielVersion, editor: Member
+) -> None:
+    """Inside a transaction of the caller's (the admin's, a script's), the scores a refused write
+    holds may reflect changes of that transaction: they must not outlive its rollback in the cache."""
+    commune = make_collectivite("Petite commune", "commune", 2_000)  # the demo rule switches 6.1.2.2.1 off
+    services.set_statut(commune, editor.user, "cae_6.1.1.2.1", "fait")
+    with pytest.raises(InputError), transaction.atomic():
+        services.set_statut(commune, editor.user, "cae_6.1.1.3.1", "fait")  # rolled back below
+        services.set_statut(commune, editor.user, "cae_6.1.2.2.1", "fait")  # refused
+    services.set_statut(commune, editor.user, "cae_6.1.1.5.2", "programme")
+    assert not StatutRecord.objects.filter(collectivite=commune, action_id="cae_6.1.1.3.1").exists()
+    score_set = ScoreSet.objects.get(collectivite=commune, referentiel="cae")
+    assert score_set.scores == full_evaluation(version, commune)
+    assert score_set.scores["cae_6.1.1.3.1"]["point_fait"] == 0

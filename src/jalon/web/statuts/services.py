@@ -552,6 +552,9 @@ def set_statut(
     # The statut rows of the action and of its sous-mesure (cascade).
     wanted = [action_id, sous_mesure] if cascade and sous_mesure is not None else [action_id]
     cid = collectivite.pk
+    # In a transaction of the caller's, what this write reads may be changes that transaction will
+    # still roll back.
+    outermost = not connection.in_atomic_block
     with _statut_writing(cid) as own:
         # What the write needs, read under the lock in one batch (one round trip on PostgreSQL).
         reads = sql.Batch(begin=own)
@@ -564,7 +567,7 @@ def set_statut(
         score_set, entry = _score_set(cid, referentiel, version, loaded, stored_set)
         live = entry.scores
         if live.desactive(action_id):
-            if stored_set is not None and stored_set.version_id == version.pk:
+            if outermost and stored_set is not None and stored_set.version_id == version.pk:
                 # Unchanged, it still matches what is stored: back in the cache, not rebuilt next time.
                 _put_live_on_commit(score_set, entry, committed=True)
             raise InputError("action_id", f"l'action {action_id} est désactivée par la personnalisation")
