@@ -69,6 +69,39 @@ def parse_database_url(url: str) -> dict[str, Any]:
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://…")
 
 
+class DatabaseUnusable(Exception):
+    """The database cannot take writes: ``jalon serve`` refuses to start, naming it and why, rather than
+    start and then fail every write."""
+
+
+def check_sqlite_writable(path: Path) -> None:
+    """Create the folder if needed, then write to the file the way the app will (WAL, a write lock) in a
+    transaction rolled back. Permissions alone would not tell: root ignores them, and WAL also needs
+    to create files beside the database."""
+    import sqlite3
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseUnusable(
+            f"impossible de créer le dossier des données {path.parent} : {error.strerror or error}"
+        ) from error
+    try:
+        connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            connection.executescript(SQLITE_INIT)
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("CREATE TABLE jalon_write_check (x INTEGER)")
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise DatabaseUnusable(
+            f"la base SQLite {path} n'est pas utilisable en écriture : {error} "
+            f"(vérifiez les droits sur le fichier et sur son dossier {path.parent})"
+        ) from error
+
+
 # -- a PostgreSQL server for the tests and the benchmark ---------------------------------------------
 
 LOCAL_POSTGRES_PORT = 5432

@@ -25,20 +25,50 @@ class Prepared:
 
 
 def configure(database: str | None, data_dir: Path) -> None:
-    """Point Django at the database (a URL, else SQLite in ``data_dir``) and set it up."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    """Point Django at the database (a URL, else SQLite in ``data_dir``) and set it up. A database that
+    cannot take writes, or a data folder that cannot be made, stops here with a message naming it."""
+    from jalon.web.database import DatabaseUnusable, check_sqlite_writable, parse_database_url
+
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key_file = data_dir / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+            key_file.chmod(0o600)
+        key = key_file.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise SystemExit(
+            f"Dossier des données inutilisable : {error.filename or data_dir} : {error.strerror or error}"
+        ) from error
+    url = database or os.environ.get("DATABASE_URL")
+    try:
+        settings = parse_database_url(url) if url else None
+    except ValueError as error:
+        raise SystemExit(f"Adresse de base de données invalide : {error}") from error
+    try:
+        if settings is None:
+            check_sqlite_writable(data_dir / "jalon.sqlite3")
+        elif settings["ENGINE"].endswith("sqlite3") and settings["NAME"] != ":memory:":
+            check_sqlite_writable(Path(settings["NAME"]).resolve())
+    except DatabaseUnusable as error:
+        raise SystemExit(f"Jalon ne peut pas démarrer : {error}") from error
     os.environ["JALON_DATA_DIR"] = str(data_dir)
     if database:
         os.environ["DATABASE_URL"] = database
-    key_file = data_dir / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
-        key_file.chmod(0o600)
-    os.environ.setdefault("JALON_SECRET_KEY", key_file.read_text(encoding="utf-8").strip())
+    os.environ.setdefault("JALON_SECRET_KEY", key)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jalon.web.settings")
     import django
+    from django.db import DatabaseError, connection
 
     django.setup()
+    try:
+        connection.ensure_connection()
+    except DatabaseError as error:
+        db = connection.settings_dict
+        where = f"{db.get('HOST') or 'socket local'}, base {db['NAME']}"
+        raise SystemExit(
+            f"Jalon ne peut pas démarrer : la base de données ({where}) ne répond pas : {error}"
+        ) from error
 
 
 def prepare(referentiels: Path | None) -> Prepared:
