@@ -25,6 +25,7 @@ from django.utils import timezone
 from jalon.referentiel.model import Action, Referentiels
 from jalon.web.collectivites.models import Collectivite, Localisation, Role, TypeCollectivite
 from jalon.web.pages.common import bar_html, bars, entier, loaded, member, mesure_of, nombre
+from jalon.web.pages.questionnaire import pourcentage
 from jalon.web.pages.views import _axes
 from jalon.web.referentiels.services import loaded_version
 from jalon.web.statuts import services
@@ -58,7 +59,7 @@ def _reponse(refs: Referentiels, question_id: str, value: Any) -> str:
     if question is not None and question.type == "choix":
         return next((c.formulation for c in question.choix if c.id == value), str(value))
     if isinstance(value, int | float):
-        return f"{nombre(round(100 * value, 1))} %"  # a proportion
+        return f"{pourcentage(value)} %"  # a proportion, stored as a fraction
     return str(value)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from jalon.referentiel.model import CATEGORIES, Referentiel
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of
 from jalon.web.pages.common import bar_html, bars, entier, loaded, member, nombre, percent
+from jalon.web.pages.roles import role_label
 from jalon.web.statuts import services
 from jalon.web.statuts.models import Avancement, StatutRecord
 
@@ -28,9 +30,21 @@ def static(request: HttpRequest, path: str) -> FileResponse:
     return serve(request, path, insecure=True)
 
 
+FAVICON = Path(__file__).parent / "static" / "pages" / "favicon.svg"
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers and tools ask for whatever the pages link: the site's SVG icon
+    (browsers go by the content type, not the name)."""
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/home.html", {"collectivites": collectivites_of(request.user)})
+    found = [(c, role_label(role)) for c, role in collectivites_of(request.user)]
+    return render(request, "pages/home.html", {"collectivites": found})
 
 
 @dataclass(frozen=True)
@@ -95,7 +109,7 @@ def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
         {
             "collectivite": c,
             "population": entier(c.population),
-            "role": role,
+            "role": role_label(role),
             "rows": rows,
             "can_write": can_write(role),
             "is_admin": role == "admin",
