@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from jalon.labellisation.etoiles import etoile
+from jalon.labellisation.etoiles import SEUILS, etoile
 from jalon.referentiel.model import CATEGORIES, Referentiel
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of
@@ -56,6 +56,7 @@ class AxeBar:
     fait: float
     programme: float
     bars: dict[str, float]
+    potentiel: float = 1.0  # 0 for an axe désactivé or reduced to nothing: no strength nor weakness
 
 
 def _axes(referentiel: Referentiel, scores: dict[str, Any]) -> list[AxeBar]:
@@ -63,17 +64,26 @@ def _axes(referentiel: Referentiel, scores: dict[str, Any]) -> list[AxeBar]:
     for axe_id in referentiel.root.children:
         axe = referentiel.actions[axe_id]
         b = bars(scores[axe_id])
-        out.append(AxeBar(axe.identifiant, axe.nom, b["fait"], b["programme"], b))
+        potentiel = float(scores[axe_id]["point_potentiel"] or 0)
+        out.append(AxeBar(axe.identifiant, axe.nom, b["fait"], b["programme"], b, potentiel))
     return out
 
 
-def forts_et_faibles(axes: list[AxeBar]) -> tuple[list[AxeBar], list[AxeBar]]:
-    """The two strongest and the two weakest axes by % fait; none when all axes are level (e.g. all
-    at 0 %), where naming some as strengths would mean nothing."""
-    if len(axes) < 2 or len({a.fait for a in axes}) == 1:
+FORTS_MAX = FAIBLES_MAX = 2
+
+
+def forts_et_faibles(axes: list[AxeBar], seuil: float) -> tuple[list[AxeBar], list[AxeBar]]:
+    """Strengths and weaknesses against the label: ``seuil`` is the % fait of the next star (the last
+    star's when all are reached). Weak: the weakest axes below it, which hold the next star back;
+    strong: the strongest at or above it. None when all axes are level (e.g. all at 0 %), where
+    naming some would mean nothing; an axe without potentiel is neither."""
+    counted = [a for a in axes if a.potentiel > 0]
+    if len(counted) < 2 or len({a.fait for a in counted}) == 1:
         return [], []
-    ranked = sorted(axes, key=lambda a: a.fait)
-    return list(reversed(ranked[-2:])), ranked[:2]
+    ranked = sorted(counted, key=lambda a: a.fait)
+    faibles = [a for a in ranked if a.fait < seuil][:FAIBLES_MAX]
+    forts = [a for a in sorted(counted, key=lambda a: -a.fait) if a.fait >= seuil and a.fait > 0][:FORTS_MAX]
+    return forts, faibles
 
 
 @login_required
@@ -89,7 +99,8 @@ def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
         if star.prochain_seuil is not None:
             missing = round(star.prochain_seuil / 100 * potentiel - fait, 1)
         axes = _axes(referentiel, scores)
-        forts, faibles = forts_et_faibles(axes)
+        seuil = star.prochain_seuil if star.prochain_seuil is not None else SEUILS[-1]
+        forts, faibles = forts_et_faibles(axes, seuil)
         rows.append(
             {
                 "referentiel": referentiel,
@@ -100,6 +111,7 @@ def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
                 "axes": axes,
                 "forts": forts,
                 "faibles": faibles,
+                "seuil": seuil,
                 "completude": percent(s["completed_taches_count"], s["total_taches_count"]),
             }
         )
