@@ -220,7 +220,7 @@ def test_dashboard_shows_star_next_threshold_and_axes_chart(
     assert "45\xa0000 habitants" in page
     for axe_id in loaded().referentiels["cae"].root.children:
         axe = loaded().referentiels["cae"].actions[axe_id]
-        assert f"{axe.identifiant}. {axe.nom}</span>" in page
+        assert f"{axe.identifiant}. {axe.nom}</a></span>" in page
     # The demo's single axe is no strength nor weakness (see test_strengths_need_axes_that_differ).
     assert 'data-testid="forts-cae"' not in page and 'data-testid="faibles-cae"' not in page
 
