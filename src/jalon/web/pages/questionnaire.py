@@ -98,14 +98,19 @@ def _abbreviates(short: str, long: str) -> bool:
     return all(x.startswith(y) or y.startswith(x) for x, y in zip(b, a, strict=False))
 
 
+def _thematique_key(refs: Referentiels, thematique_id: str) -> str | None:
+    """The thématiques file's id for a question's thématique: the same, or the one it abbreviates."""
+    if thematique_id in refs.thematiques:
+        return thematique_id
+    return next((key for key in refs.thematiques if _abbreviates(key, thematique_id)), None)
+
+
 def thematique_label(refs: Referentiels, thematique_id: str) -> str:
     """The thématique's name as the thématiques file writes it, found by its id or its abbreviation;
     else our own name; else the id made readable."""
-    if thematique_id in refs.thematiques:
-        return refs.thematiques[thematique_id]
-    for key, name in refs.thematiques.items():
-        if _abbreviates(key, thematique_id):
-            return name
+    key = _thematique_key(refs, thematique_id)
+    if key is not None:
+        return refs.thematiques[key]
     if thematique_id in THEMATIQUES_PROPRES:
         return THEMATIQUES_PROPRES[thematique_id]
     return thematique_id.replace("_", " ").capitalize() or "Autres"
@@ -235,9 +240,13 @@ def _groups(
     groups: dict[str, list[dict[str, Any]]] = {}
     hors_type = 0
     order = {t: i for i, t in enumerate(refs.thematiques)}
+    rank = {
+        t: order.get(_thematique_key(refs, t) or "", len(order))
+        for t in {q.thematique_id for q in refs.questions.values()}
+    }
     questions = sorted(
         refs.questions.values(),
-        key=lambda q: (order.get(q.thematique_id, len(order)), q.thematique_id, q.ordonnancement or 0, q.id),
+        key=lambda q: (rank[q.thematique_id], q.thematique_id, q.ordonnancement or 0, q.id),
     )
     for q in questions:
         if not _concerne(q, c):
