@@ -1,8 +1,9 @@
 """The history of a collectivité (every member reads it) and its scores at a past date.
 
 The list shows every change of statut, explication, answer, justification, identity, name and member's
-role: who, when, the previous and the new value, filterable by action (an id or the start of one, the rule
-of ``statuts.history.subject_matches``, the API's too), kind, person and dates, paginated. The past
+role: who, when, the previous and the new value, filterable by action or question (an id or the start of
+one, a number such as 6.1.1, words of a name: the rule of ``statuts.history.subject_matches``, the API's
+too), kind, person and dates, paginated. The past
 scores are recomputed from the history by ``statuts.history.scores_at``.
 """
 
@@ -173,7 +174,7 @@ def filtered(c: Collectivite, params: dict[str, str]) -> tuple[QuerySet[HistoryE
     entries = HistoryEntry.objects.filter(collectivite=c).select_related("user").order_by("-at", "-id")
     errors = []
     action = params.get("action", "").strip()
-    if action:  # the action and everything below it (cae_6.1.1 does not take cae_6.1.10)
+    if action:  # the action and everything below it (6.1.1 does not take 6.1.10)
         entries = entries.filter(subject_matches(action))
     kind = params.get("type", "")
     if kind:
