@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
 import jalon
 from jalon.web.collectivites.models import Collectivite, Role
@@ -79,3 +80,21 @@ def test_effects_of_answers_are_rounded_for_people() -> None:
     assert part_du_potentiel(0.3333) == "33,3 % du potentiel"
     assert part_du_potentiel(0.457) == "45,7 % du potentiel"
     assert part_du_potentiel(0.33) == "33 % du potentiel"
+
+
+def test_questions_name_their_actions_by_number_not_by_code(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    client = logged_in(editor)
+    url = f"/c/{collectivite.pk}/questionnaire/"
+    client.post(url, {"question_id": "demo_jumelage", "valeur": "NON"})
+    block = (
+        client.get(url)
+        .content.decode()
+        .split('data-testid="question-demo_jumelage"')[1]
+        .split("</article>")[0]
+    )
+    nom = escape(loaded().referentiels["cae"].actions["cae_6.1.1.5"].nom)
+    assert f'/action/cae_6.1.1.5/">6.1.1.5 {nom}</a> : potentiel × 1/2' in block  # the effect
+    assert f'title="{nom}">6.1.1.5</a>' in block  # the actions concerned
+    assert ">cae_6.1.1.5<" not in block

@@ -31,6 +31,7 @@ class Effet:
     action_id: str
     nom: str
     texte: str  # in French, for the page
+    identifiant: str = ""  # 6.1.1.5, as people number it
 
 
 def _facteur(c: Consequence | None) -> float:
@@ -76,7 +77,8 @@ def effets(
         if a.score_formule != (s.score_formule if s else None):
             changes.append("score plafonné par une règle")
         if changes:
-            out.append(Effet(action_id, refs.action(action_id).nom, ", ".join(changes)))
+            action = refs.action(action_id)
+            out.append(Effet(action_id, action.nom, ", ".join(changes), action.identifiant))
     return out
 
 
@@ -135,7 +137,9 @@ def _question_item(
         "valeur_text": _valeur_text(q, valeur),
         "justification": record.justification if record else "",
         "effets": effets(refs, q.id, reponses, avec, ident),
-        "actions": [(a, refs.action(a).nom) for a in q.action_ids if _known(refs, a)],
+        "actions": [
+            (a, refs.action(a).nom, refs.action(a).identifiant) for a in q.action_ids if _known(refs, a)
+        ],
     }
 
 
