@@ -220,19 +220,19 @@ def test_dashboard_shows_star_next_threshold_and_axes_chart(
     assert "45\xa0000 habitants" in page
     for axe_id in loaded().referentiels["cae"].root.children:
         axe = loaded().referentiels["cae"].actions[axe_id]
-        assert f"{axe.identifiant}. {axe.nom}</span>" in page
+        assert f"{axe.identifiant}. {axe.nom}</a></span>" in page
     # The demo's single axe is no strength nor weakness (see test_strengths_need_axes_that_differ).
-    assert "Points forts :" not in page
+    assert 'data-testid="forts-cae"' not in page and 'data-testid="faibles-cae"' not in page
 
 
 def test_strengths_need_axes_that_differ() -> None:
     def axe(i: str, fait: float) -> AxeBar:
         return AxeBar(i, f"Axe {i}", fait, 0.0, {"fait": fait, "programme": 0.0, "pas_fait": 0.0})
 
-    assert forts_et_faibles([axe("1", 0), axe("2", 0), axe("3", 0)]) == ([], [])
-    assert forts_et_faibles([axe("1", 5)]) == ([], [])
-    forts, faibles = forts_et_faibles([axe("1", 5), axe("2", 30), axe("3", 0)])
-    assert [a.identifiant for a in forts] == ["2", "1"] and [a.identifiant for a in faibles] == ["3", "1"]
+    assert forts_et_faibles([axe("1", 0), axe("2", 0), axe("3", 0)], 35.0) == ([], [])
+    assert forts_et_faibles([axe("1", 5)], 35.0) == ([], [])
+    forts, faibles = forts_et_faibles([axe("1", 5), axe("2", 30), axe("3", 0)], 35.0)
+    assert forts == [] and [a.identifiant for a in faibles] == ["3", "1"]
 
 
 def test_french_numbers_and_bars() -> None:

@@ -56,7 +56,7 @@ def test_an_answer_shows_what_it_changes_and_is_kept_in_history(
     after = services.scores(collectivite, "cae")["cae_6.1.1.5"]["point_potentiel"]
     assert after is not None and before is not None and float(after) < float(before)
     block = question_block(client.get(url).content.decode(), "demo_jumelage")
-    assert "potentiel × 0,5 (sans cette réponse : × 1)" in block and "Aucun jumelage." in block
+    assert "potentiel × 1/2 (sans cette réponse : potentiel entier)" in block and "Aucun jumelage." in block
     assert list(HistoryEntry.objects.filter(subject="demo_jumelage").values_list("kind", flat=True)) == [
         "justification",
         "reponse",
@@ -94,10 +94,10 @@ def test_bad_answers_get_a_readable_400_and_write_nothing(collectivite: Collecti
     assert not Reponse.objects.exists() and not HistoryEntry.objects.exists()
 
 
-def test_proportions_accept_a_decimal_comma() -> None:
+def test_proportions_are_typed_as_percentages_with_a_decimal_comma() -> None:
     q = Question("p", "proportion", "Part ?", "", "", (), (), None, (), Source("q.md", 1))
-    assert _parse_valeur(q, " 0,25 ") == 0.25 and _parse_valeur(q, "") is None
-    with pytest.raises(InputError, match="entre 0 et 1"):
+    assert _parse_valeur(q, " 25,5 ") == 0.255 and _parse_valeur(q, "") is None
+    with pytest.raises(InputError, match="entre 0 et 100"):
         _parse_valeur(q, "un quart")
 
 

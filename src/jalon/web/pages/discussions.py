@@ -15,6 +15,14 @@ from jalon.web.pages.common import loaded, member, mesure_of, user_of
 from jalon.web.statuts.services import InputError
 
 
+def action_label(action_id: str) -> str:
+    """An action as people name it, « 6.1.1.3.2 Nom de la tâche »; the id itself when the current
+    référentiels do not know it (a discussion outlives a renamed action)."""
+    ref = loaded().referentiels.get(action_id.split("_", 1)[0])
+    action = ref.actions.get(action_id) if ref is not None else None
+    return action_id if action is None else f"{action.identifiant} {action.nom}".strip()
+
+
 def _back(request: HttpRequest, c: Collectivite) -> HttpResponse:
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

@@ -1,8 +1,9 @@
 """The history of a collectivité (every member reads it) and its scores at a past date.
 
 The list shows every change of statut, explication, answer, justification, identity, name and member's
-role: who, when, the previous and the new value, filterable by action (an id or the start of one, the rule
-of ``statuts.history.subject_matches``, the API's too), kind, person and dates, paginated. The past
+role: who, when, the previous and the new value, filterable by action or question (an id or the start of
+one, a number such as 6.1.1, words of a name: the rule of ``statuts.history.subject_matches``, the API's
+too), kind, person and dates, paginated. The past
 scores are recomputed from the history by ``statuts.history.scores_at``.
 """
 
@@ -25,6 +26,7 @@ from django.utils import timezone
 from jalon.referentiel.model import Action, Referentiels
 from jalon.web.collectivites.models import Collectivite, Localisation, Role, TypeCollectivite
 from jalon.web.pages.common import bar_html, bars, entier, loaded, member, mesure_of, nombre
+from jalon.web.pages.questionnaire import pourcentage
 from jalon.web.pages.views import _axes
 from jalon.web.referentiels.services import loaded_version
 from jalon.web.statuts import services
@@ -58,7 +60,7 @@ def _reponse(refs: Referentiels, question_id: str, value: Any) -> str:
     if question is not None and question.type == "choix":
         return next((c.formulation for c in question.choix if c.id == value), str(value))
     if isinstance(value, int | float):
-        return f"{nombre(round(100 * value, 1))} %"  # a proportion
+        return f"{pourcentage(value)} %"  # a proportion, stored as a fraction
     return str(value)
 
 
@@ -172,7 +174,7 @@ def filtered(c: Collectivite, params: dict[str, str]) -> tuple[QuerySet[HistoryE
     entries = HistoryEntry.objects.filter(collectivite=c).select_related("user").order_by("-at", "-id")
     errors = []
     action = params.get("action", "").strip()
-    if action:  # the action and everything below it (cae_6.1.1 does not take cae_6.1.10)
+    if action:  # the action and everything below it (6.1.1 does not take 6.1.10)
         entries = entries.filter(subject_matches(action))
     kind = params.get("type", "")
     if kind:

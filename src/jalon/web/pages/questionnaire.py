@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -29,14 +31,26 @@ class Effet:
     action_id: str
     nom: str
     texte: str  # in French, for the page
+    identifiant: str = ""  # 6.1.1.5, as people number it
 
 
 def _facteur(c: Consequence | None) -> float:
     return 1.0 if c is None or c.potentiel_perso is None else c.potentiel_perso
 
 
-def _nombre(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
+def part_du_potentiel(x: float) -> str:
+    """A potentiel factor as people read it: « potentiel entier », « potentiel × 1/3 » for a simple
+    fraction, else a rounded share « 45,7 % du potentiel » (never the engine's 0,333333)."""
+    if x == 1:
+        return "potentiel entier"
+    if x == 0:
+        return "potentiel nul"
+    simple = Fraction(x).limit_denominator(12)
+    if abs(float(simple) - x) < 1e-6:
+        return f"potentiel × {simple.numerator}/{simple.denominator}"
+    pct = round(100 * x, 1)
+    text = f"{pct:.0f}" if pct == round(pct) else f"{pct:.1f}".replace(".", ",")
+    return f"{text} % du potentiel"
 
 
 def effets(
@@ -58,17 +72,50 @@ def effets(
             changes.append("désactivée" if a.desactive else "réactivée")
         if _facteur(a) != _facteur(s):
             changes.append(
-                f"potentiel × {_nombre(_facteur(a))} (sans cette réponse : × {_nombre(_facteur(s))})"
+                f"{part_du_potentiel(_facteur(a))} (sans cette réponse : {part_du_potentiel(_facteur(s))})"
             )
         if a.score_formule != (s.score_formule if s else None):
             changes.append("score plafonné par une règle")
         if changes:
-            out.append(Effet(action_id, refs.action(action_id).nom, ", ".join(changes)))
+            action = refs.action(action_id)
+            out.append(Effet(action_id, action.nom, ", ".join(changes), action.identifiant))
     return out
 
 
-def _label(refs: Referentiels, thematique_id: str) -> str:
-    return refs.thematiques.get(thematique_id) or thematique_id.replace("_", " ").capitalize() or "Autres"
+# Thématiques the questions use that the thématiques file does not name (it lists the measures'
+# thématiques; the questionnaire has a few of its own).
+THEMATIQUES_PROPRES = {
+    "identite": "Identité de la collectivité",
+    "ultramarin": "Collectivités d'outre-mer",
+}
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """``dev_eco`` for ``developpement_economique``, ``eau`` for ``eau_assainissement``, ``mobilites``
+    for ``mobilite``: each word of the shorter starts the same word of the longer (the question files
+    and the thématiques file spell the same thématique differently)."""
+    a, b = short.split("_"), long.split("_")
+    if len(a) > len(b):
+        a, b = b, a
+    return all(x.startswith(y) or y.startswith(x) for x, y in zip(b, a, strict=False))
+
+
+def _thematique_key(refs: Referentiels, thematique_id: str) -> str | None:
+    """The thématiques file's id for a question's thématique: the same, or the one it abbreviates."""
+    if thematique_id in refs.thematiques:
+        return thematique_id
+    return next((key for key in refs.thematiques if _abbreviates(key, thematique_id)), None)
+
+
+def thematique_label(refs: Referentiels, thematique_id: str) -> str:
+    """The thématique's name as the thématiques file writes it, found by its id or its abbreviation;
+    else our own name; else the id made readable."""
+    key = _thematique_key(refs, thematique_id)
+    if key is not None:
+        return refs.thematiques[key]
+    if thematique_id in THEMATIQUES_PROPRES:
+        return THEMATIQUES_PROPRES[thematique_id]
+    return thematique_id.replace("_", " ").capitalize() or "Autres"
 
 
 def _concerne(question: Question, c: Collectivite) -> bool:
@@ -87,11 +134,21 @@ def _question_item(
     return {
         "question": q,
         "valeur": valeur,
-        "valeur_text": "" if valeur is None else str(valeur).replace(".", ","),
+        "valeur_text": _valeur_text(q, valeur),
         "justification": record.justification if record else "",
         "effets": effets(refs, q.id, reponses, avec, ident),
-        "actions": [(a, refs.action(a).nom) for a in q.action_ids if _known(refs, a)],
+        "actions": [
+            (a, refs.action(a).nom, refs.action(a).identifiant) for a in q.action_ids if _known(refs, a)
+        ],
     }
+
+
+def _valeur_text(q: Question, valeur: ReponseValue | None) -> str:
+    if valeur is None:
+        return ""
+    if q.type == "proportion" and isinstance(valeur, int | float):
+        return pourcentage(valeur)
+    return str(valeur)
 
 
 def _known(refs: Referentiels, action_id: str) -> bool:
@@ -99,16 +156,32 @@ def _known(refs: Referentiels, action_id: str) -> bool:
     return ref is not None and action_id in ref.actions
 
 
+def pourcentage(fraction: float) -> str:
+    """A proportion (stored as a fraction 0..1, as the API and the engine use it) as a percentage in
+    French: 0.5 → « 50 », 0.505 → « 50,5 »."""
+    pct = round(100 * fraction, 1)
+    return f"{pct:.0f}" if pct == round(pct) else f"{pct:.1f}".replace(".", ",")
+
+
 def _parse_valeur(q: Question, raw: str) -> str | float | None:
+    """The answer as stored. A proportion is typed as a percentage (« 50 », « 50 % », « 50,5 ») and
+    stored as the fraction 0..1. Raises InputError."""
     raw = raw.strip()
     if not raw:
         return None  # no answer: removes it
     if q.type != "proportion":
         return raw
+    number = raw.removesuffix("%").strip().replace("\xa0", "").replace(" ", "").replace(",", ".")
     try:
-        return float(raw.replace(",", "."))
+        pct = float(number)
     except ValueError:
-        raise InputError("valeur", f"une proportion est un nombre entre 0 et 1, reçu {raw!r}") from None
+        pct = math.nan
+    if not 0 <= pct <= 100:  # also refuses nan
+        raise InputError(
+            "proportion",
+            f"un pourcentage entre 0 et 100 est attendu (par exemple 50 ou 50,5), reçu « {raw} »",
+        )
+    return pct / 100
 
 
 def _state(
@@ -171,16 +244,20 @@ def _groups(
     groups: dict[str, list[dict[str, Any]]] = {}
     hors_type = 0
     order = {t: i for i, t in enumerate(refs.thematiques)}
+    rank = {
+        t: order.get(_thematique_key(refs, t) or "", len(order))
+        for t in {q.thematique_id for q in refs.questions.values()}
+    }
     questions = sorted(
         refs.questions.values(),
-        key=lambda q: (order.get(q.thematique_id, len(order)), q.thematique_id, q.ordonnancement or 0, q.id),
+        key=lambda q: (rank[q.thematique_id], q.thematique_id, q.ordonnancement or 0, q.id),
     )
     for q in questions:
         if not _concerne(q, c):
             hors_type += 1
             continue
         item = _question_item(refs, q, records.get(q.id), reponses, avec, ident)
-        groups.setdefault(_label(refs, q.thematique_id), []).append(item)
+        groups.setdefault(thematique_label(refs, q.thematique_id), []).append(item)
     return groups, hors_type
 
 

@@ -15,6 +15,19 @@ from jalon.web.collectivites.models import Collectivite, Membership, Role
 from jalon.web.collectivites.services import record_role
 from jalon.web.statuts.services import InputError
 
+# The roles as the pages name them (the stored values are codes: « edition » is not for people).
+ROLE_LABELS: dict[str, str] = {
+    Role.LECTURE.value: "Lecture",
+    Role.EDITION.value: "Édition",
+    Role.ADMIN.value: "Administration",
+    Role.CONSEILLER.value: "Conseiller",
+    Role.AUDITEUR.value: "Auditeur",
+}
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role)
+
 
 def _membership(collectivite: Collectivite, membership_id: int) -> Membership:
     # Lock the collectivité first (the same order as the statut writes), then read the membership.

@@ -9,6 +9,7 @@ urlpatterns = [
     path("connexion/", auth_views.LoginView.as_view(template_name="pages/login.html"), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("static/<path:path>", views.static, name="static"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("jetons/", membres.jetons, name="jetons"),
     path("invitation/<str:token>/", membres.invitation, name="invitation"),
     path("", views.home, name="home"),

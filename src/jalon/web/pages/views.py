@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles.views import serve
@@ -11,13 +14,15 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from jalon.labellisation.etoiles import etoile
-from jalon.referentiel.model import CATEGORIES, Referentiel
+from jalon.labellisation.etoiles import SEUILS, etoile
+from jalon.referentiel.model import CATEGORIES, Action, Referentiel
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of
 from jalon.web.pages.common import bar_html, bars, entier, loaded, member, nombre, percent
+from jalon.web.pages.roles import role_label
 from jalon.web.statuts import services
 from jalon.web.statuts.models import Avancement, StatutRecord
+from jalon.web.texte import fold, numero
 
 NON_RENSEIGNE = "non_renseigne"
 
@@ -28,9 +33,21 @@ def static(request: HttpRequest, path: str) -> FileResponse:
     return serve(request, path, insecure=True)
 
 
+FAVICON = Path(__file__).parent / "static" / "pages" / "favicon.svg"
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers and tools ask for whatever the pages link: the site's SVG icon
+    (browsers go by the content type, not the name)."""
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/home.html", {"collectivites": collectivites_of(request.user)})
+    found = [(c, role_label(role)) for c, role in collectivites_of(request.user)]
+    return render(request, "pages/home.html", {"collectivites": found})
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,8 @@ class AxeBar:
     fait: float
     programme: float
     bars: dict[str, float]
+    potentiel: float = 1.0  # 0 for an axe désactivé or reduced to nothing: no strength nor weakness
+    action_id: str = ""
 
 
 def _axes(referentiel: Referentiel, scores: dict[str, Any]) -> list[AxeBar]:
@@ -49,17 +68,26 @@ def _axes(referentiel: Referentiel, scores: dict[str, Any]) -> list[AxeBar]:
     for axe_id in referentiel.root.children:
         axe = referentiel.actions[axe_id]
         b = bars(scores[axe_id])
-        out.append(AxeBar(axe.identifiant, axe.nom, b["fait"], b["programme"], b))
+        potentiel = float(scores[axe_id]["point_potentiel"] or 0)
+        out.append(AxeBar(axe.identifiant, axe.nom, b["fait"], b["programme"], b, potentiel, axe_id))
     return out
 
 
-def forts_et_faibles(axes: list[AxeBar]) -> tuple[list[AxeBar], list[AxeBar]]:
-    """The two strongest and the two weakest axes by % fait; none when all axes are level (e.g. all
-    at 0 %), where naming some as strengths would mean nothing."""
-    if len(axes) < 2 or len({a.fait for a in axes}) == 1:
+FORTS_MAX = FAIBLES_MAX = 2
+
+
+def forts_et_faibles(axes: list[AxeBar], seuil: float) -> tuple[list[AxeBar], list[AxeBar]]:
+    """Strengths and weaknesses against the label: ``seuil`` is the % fait of the next star (the last
+    star's when all are reached). Weak: the weakest axes below it, which hold the next star back;
+    strong: the strongest at or above it. None when all axes are level (e.g. all at 0 %), where
+    naming some would mean nothing; an axe without potentiel is neither."""
+    counted = [a for a in axes if a.potentiel > 0]
+    if len(counted) < 2 or len({a.fait for a in counted}) == 1:
         return [], []
-    ranked = sorted(axes, key=lambda a: a.fait)
-    return list(reversed(ranked[-2:])), ranked[:2]
+    ranked = sorted(counted, key=lambda a: a.fait)
+    faibles = [a for a in ranked if a.fait < seuil][:FAIBLES_MAX]
+    forts = [a for a in sorted(counted, key=lambda a: -a.fait) if a.fait >= seuil and a.fait > 0][:FORTS_MAX]
+    return forts, faibles
 
 
 @login_required
@@ -75,7 +103,8 @@ def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
         if star.prochain_seuil is not None:
             missing = round(star.prochain_seuil / 100 * potentiel - fait, 1)
         axes = _axes(referentiel, scores)
-        forts, faibles = forts_et_faibles(axes)
+        seuil = star.prochain_seuil if star.prochain_seuil is not None else SEUILS[-1]
+        forts, faibles = forts_et_faibles(axes, seuil)
         rows.append(
             {
                 "referentiel": referentiel,
@@ -86,6 +115,7 @@ def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
                 "axes": axes,
                 "forts": forts,
                 "faibles": faibles,
+                "seuil": seuil,
                 "completude": percent(s["completed_taches_count"], s["total_taches_count"]),
             }
         )
@@ -95,7 +125,7 @@ def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
         {
             "collectivite": c,
             "population": entier(c.population),
-            "role": role,
+            "role": role_label(role),
             "rows": rows,
             "can_write": can_write(role),
             "is_admin": role == "admin",
@@ -162,9 +192,10 @@ def _tree_rows(
             {
                 "id": a.id,
                 "depth": a.depth,
+                "mesure": a.depth == referentiel.action_level,
                 "label": f"{a.identifiant} {a.nom}".strip(),
                 "url": f"{url_prefix}{a.id}/" if a.depth >= referentiel.action_level else "",
-                "indent": f"{a.depth * 1.2:.1f}",
+                "indent": f"{max(a.depth - referentiel.action_level, 0) * 1.2 + 0.5:.1f}",
                 "desactive": bool(s["desactive"]),
                 "categorie": a.categorie or "",
                 "points": f"{nombre(s['point_fait'])} / {nombre(s['point_potentiel'])}",
@@ -177,6 +208,76 @@ def _tree_rows(
     return rows
 
 
+def _tree_items(
+    rows: list[dict[str, Any]], level: int, opened: Callable[[str], bool]
+) -> list[dict[str, Any]]:
+    """The rows laid out for folding: the root first, then every axe and sous-axe (above the mesures)
+    as a foldable block (``open`` / ``close``), the mesures and what is below them as the rows of a
+    table inside the deepest block (``table`` / ``end_table``)."""
+    items: list[dict[str, Any]] = []
+    open_depths: list[int] = []
+    in_table = False
+    for row in rows:
+        depth = row["depth"]
+        if depth == 0:
+            items.append({"kind": "root", **row})
+            continue
+        if depth < level:
+            if in_table:
+                items.append({"kind": "end_table"})
+                in_table = False
+            while open_depths and open_depths[-1] >= depth:
+                items.append({"kind": "close"})
+                open_depths.pop()
+            items.append({"kind": "open", "open": opened(row["id"]), **row})
+            open_depths.append(depth)
+        else:
+            if not in_table:
+                items.append({"kind": "table"})
+                in_table = True
+            items.append({"kind": "row", **row})
+    if in_table:
+        items.append({"kind": "end_table"})
+    items.extend({"kind": "close"} for _ in open_depths)
+    return items
+
+
+# Every action's number, name and texts, folded once per loaded référentiel (the CAE's texts are about
+# 2 MB: folding them on every search would cost more than the page). Keyed by the référentiel object.
+_search_indexes: dict[int, tuple[Referentiel, dict[str, str]]] = {}
+
+
+def _search_index(referentiel: Referentiel) -> dict[str, str]:
+    cached = _search_indexes.get(id(referentiel))
+    if cached is not None and cached[0] is referentiel:
+        return cached[1]
+    index = {
+        a.id: fold(" ".join([a.identifiant, a.nom, *a.sections.values()]))
+        for a in referentiel.actions.values()
+    }
+    if len(_search_indexes) >= 8:  # référentiel versions replaced by imports
+        _search_indexes.clear()
+    _search_indexes[id(referentiel)] = (referentiel, index)
+    return index
+
+
+def _text_matcher(referentiel: Referentiel, query: str) -> tuple[Callable[[Action], bool], int | None]:
+    """What a search in the tree finds, accents and case aside: a number (« 6.1.1 ») takes that node and
+    everything below it; words take the actions whose number, name or texts (description, contexte…)
+    hold every one of them. Also returns the deepest level shown: one below the number searched (a
+    sous-mesure's number shows its tâches), every level for words (the tâches that match)."""
+    number = numero(query)
+    if number is not None:
+        depth = number.count(".") + 1
+        return (
+            lambda a: a.identifiant == number or a.identifiant.startswith(number + "."),
+            depth + 1,
+        )
+    words = fold(query).split()
+    index = _search_index(referentiel)
+    return (lambda a: all(w in index[a.id] for w in words)), None
+
+
 @login_required
 def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> HttpResponse:
     c, _role = member(request, collectivite_id)
@@ -184,50 +285,69 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
     if referentiel is None:
         raise Http404("référentiel inconnu")
     scores = services.scores(c, referentiel_id)
-    query = request.GET.get("q", "").strip().lower()
+    query = " ".join(request.GET.get("q", "").split())
     statut = request.GET.get("statut", "")
     categorie = request.GET.get("categorie", "")
+    axe = request.GET.get("axe", "")
+    tout = request.GET.get("deplier", "") == "tout"
     statut_choices = [*Avancement.choices, (NON_RENSEIGNE, "Non renseigné")]
+    axes = [referentiel.actions[a] for a in referentiel.root.children]
     errors = []
     if statut and statut not in dict(statut_choices):
         errors.append(f"statut : valeur inconnue {statut!r}")
+        statut = ""
     if categorie and categorie not in CATEGORIES:
         errors.append(f"catégorie : valeur inconnue {categorie!r}")
-    if errors:
-        statut = categorie = ""
-    shown_depth = referentiel.action_level + 1
+        categorie = ""
+    if axe and axe not in referentiel.root.children:
+        errors.append(f"axe : valeur inconnue {axe!r}")
+        axe = ""
+    shown_depth = referentiel.action_level + 1  # down to the sous-mesures
     records = {
         r.action_id: r for r in StatutRecord.objects.filter(collectivite=c, referentiel=referentiel_id)
     }
     below = _node_statuts(referentiel, records) if statut else {}
+    text_matches, text_depth = _text_matcher(referentiel, query) if query else (None, shown_depth)
 
-    def matches(action_id: str) -> bool:
-        action = referentiel.actions[action_id]
-        if query and query not in action.nom.lower() and query not in action.identifiant:
+    def matches(action: Action) -> bool:
+        if text_matches is not None and not text_matches(action):
             return False
-        if categorie and _categorie(referentiel, action_id) != categorie:
+        if categorie and _categorie(referentiel, action.id) != categorie:
             return False
-        return not statut or statut in below[action_id]
+        return not statut or statut in below[action.id]
 
-    # A node is shown when it matches or something below it (within the shown depth) does, so the
-    # filtered rows keep their axes and mesures around them.
+    # A node is shown when it matches or something below it (within the depth shown) does, so the
+    # filtered rows keep their axes and mesures around them; a search also shows the tâches it finds.
+    max_depth = max(shown_depth, text_depth) if text_depth is not None else 99
     shown: set[str] = set()
     filtering = bool(query or statut or categorie)
     for action in referentiel.actions.values():
-        if action.depth > shown_depth or (filtering and not matches(action.id)):
+        if action.depth > max_depth or (filtering and not matches(action)):
             continue
+        if action.depth > shown_depth and (text_matches is None or not text_matches(action)):
+            continue  # tâches: only those the search itself finds
         current: str | None = action.id
         while current is not None and current not in shown:
             shown.add(current)
             current = referentiel.actions[current].parent
-    nodes = _tree_rows(c, referentiel, scores, records, shown)
+    rows = _tree_rows(c, referentiel, scores, records, shown)
+
+    # Folded by default: the axes closed (their sous-axes open inside), so the page starts as the list of
+    # axes; a filter unfolds everything it shows, ``axe`` unfolds that axe, ``deplier=tout`` all.
+    def opened(action_id: str) -> bool:
+        action = referentiel.actions[action_id]
+        return filtering or tout or action.depth > 1 or action_id == axe
+
+    filters = {k: v for k, v in (("q", query), ("statut", statut), ("categorie", categorie)) if v}
+    base = request.path + "?" + (urlencode(filters) + "&" if filters else "")
     return render(
         request,
         "pages/tree.html",
         {
             "collectivite": c,
             "referentiel": referentiel,
-            "nodes": nodes,
+            "items": _tree_items(rows, referentiel.action_level, opened),
+            "count": len(rows),
             "q": query,
             "statut": statut,
             "categorie": categorie,
@@ -236,6 +356,10 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
             "level": referentiel.action_level,
             "errors": errors,
             "root_scores": scores[referentiel.id],
+            "sommaire": [(a.id, f"{a.identifiant}. {a.nom}", a.id in shown) for a in axes],
+            "base": base,
+            "filtering": filtering,
+            "tout": tout,
         },
         status=400 if errors else 200,
     )

@@ -21,14 +21,16 @@ from django.db import transaction
 from django.db.models import Q
 
 from jalon.evaluation import evaluate_state
+from jalon.referentiel.model import Referentiels
 from jalon.scenarios import Reponse as ReponseValue
 from jalon.scores.statuts import Statut
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import identite
 from jalon.web.referentiels.models import ReferentielVersion
-from jalon.web.referentiels.services import loaded_version
+from jalon.web.referentiels.services import current_version, loaded_version
 from jalon.web.statuts.models import HistoryEntry, Kind, Reponse, StatutRecord
 from jalon.web.statuts.services import InputError, Scores, statut_of, statut_value
+from jalon.web.texte import fold, numero
 
 IDENTITE_FIELDS = ("type", "population", "localisation")
 
@@ -106,15 +108,70 @@ def scores_at(collectivite: Collectivite, at: datetime) -> tuple[PastState, dict
 # -- filters of the history's lists ---------------------------------------------------------------
 
 
-def subject_matches(subject: str) -> Q:
-    """The entries about ``subject`` and what is below it. An id ending with a digit matches by whole
-    components: ``cae_1.1`` takes ``cae_1.1`` and ``cae_1.1.3``, not ``cae_1.10`` (nor
-    ``assainissement_4`` the question ``assainissement_4bis``). Any other start takes every subject
-    beginning with it: ``cae`` the whole référentiel (its axes are ``cae_1``…), ``demo_`` every such
-    question."""
+def _id_rule(subject: str) -> Q:
     if subject[-1:].isdigit():
         return Q(subject=subject) | Q(subject__startswith=subject + ".")
     return Q(subject__startswith=subject)
+
+
+# Folded names of every action (with the ids of its subtree) and question, once per loaded version.
+_names: dict[int, tuple[Referentiels, list[tuple[str, tuple[str, ...]]]]] = {}
+
+
+def _names_of(refs: Referentiels) -> list[tuple[str, tuple[str, ...]]]:
+    cached = _names.get(id(refs))
+    if cached is not None and cached[0] is refs:
+        return cached[1]
+    below: dict[str, list[str]] = {}
+    for referentiel in refs.referentiels.values():
+        for action in reversed(list(referentiel.actions.values())):  # children before parents
+            below[action.id] = [action.id, *(i for child in action.children for i in below[child])]
+    found = [
+        (fold(a.nom), tuple(below[a.id])) for r in refs.referentiels.values() for a in r.actions.values()
+    ]
+    found += [(fold(q.formulation), (q.id,)) for q in refs.questions.values()]
+    if len(_names) >= 8:  # versions replaced by imports
+        _names.clear()
+    _names[id(refs)] = (refs, found)
+    return found
+
+
+def _named(subject: str) -> set[str]:
+    """The actions (and what is below them) and questions whose name holds ``subject``, accents and
+    case aside, in the current référentiels."""
+    folded = fold(subject)
+    version = current_version()
+    if len(folded) < 2 or version is None:
+        return set()
+    return {i for name, ids in _names_of(loaded_version(version)) if folded in name for i in ids}
+
+
+def subject_matches(subject: str) -> Q:
+    """The entries about ``subject`` and what is below it, whichever way a person names it:
+
+    - an id: one ending with a digit matches by whole components, ``cae_1.1`` takes ``cae_1.1`` and
+      ``cae_1.1.3``, not ``cae_1.10`` (nor ``assainissement_4`` the question ``assainissement_4bis``);
+      any other start takes every subject beginning with it: ``cae`` the whole référentiel (its axes are
+      ``cae_1``…), ``demo_`` every such question;
+    - a number, ``6.1.1``: that action and what is below it in every référentiel that has it;
+    - words of a name, accents and case aside (``energie`` finds « Énergie »): the actions whose name
+      holds them, with what is below them, and the questions whose wording does.
+    """
+    subject = subject.strip()
+    if not subject:
+        return Q()
+    matches = _id_rule(subject)
+    number = numero(subject)
+    if number is not None:  # cae_6.1.1, eci_6.1.1…: the action kinds only (a username may hold digits)
+        numbered = Q(subject__endswith=f"_{number}") | Q(subject__contains=f"_{number}.")
+        matches |= Q(kind__in=(Kind.STATUT, Kind.EXPLICATION)) & numbered
+    else:
+        named = _named(subject)
+        if named:
+            matches |= Q(kind__in=(Kind.STATUT, Kind.EXPLICATION, Kind.REPONSE, Kind.JUSTIFICATION)) & Q(
+                subject__in=sorted(named)
+            )
+    return matches
 
 
 def check_kind(kind: str, field: str) -> str:
