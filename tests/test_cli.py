@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+import unicodedata
 from pathlib import Path
 
+import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 import jalon
+from jalon import cli
 from jalon.cli import app
 from jalon.scores.engine import SCORE_FIELDS
 from tests.conftest import FIXTURES, REFERENTIELS
@@ -134,3 +139,36 @@ def test_load_without_a_path_gives_the_demo() -> None:
     loaded = jalon.load()
     assert set(loaded.referentiels) == {"cae"}
     assert loaded.referentiels["cae"].actions["cae_6.1.1"].points == 6
+
+
+def demo_output(monkeypatch: pytest.MonkeyPatch, *args: str) -> list[str]:
+    """The lines ``jalon demo`` prints to an 80-column terminal."""
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "out", Console(file=screen, width=80, highlight=False, soft_wrap=True))
+    result = runner.invoke(app, ["demo", *args])
+    assert result.exit_code == 0, result.output
+    return screen.getvalue().splitlines()
+
+
+def test_demo_tables_hold_in_80_columns_with_the_names_whole_and_the_numbers_right_aligned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines = demo_output(monkeypatch, str(SCENARIO), "--referentiels", str(REFERENTIELS))
+    assert max(len(line) for line in lines) <= 80
+    text = " ".join(lines)
+    loaded = jalon.load(REFERENTIELS)
+    cae = loaded.referentiels["cae"]
+    shown = [a.nom for a in cae.actions.values() if a.depth <= cae.action_level + 1]
+    longest = unicodedata.normalize("NFC", max(shown, key=len))
+    assert len(longest) > 60  # wrapped, not cut
+    assert all(word in text for word in longest.split())
+    # The numbers end each row at the same column: right-aligned.
+    row = next(line for line in lines if line.lstrip().startswith("1.1.1 "))
+    header = next(line for line in lines if "potentiel" in line)
+    assert len(row.rstrip()) == len(header.rstrip())
+
+
+def test_demo_of_the_bundled_demo_holds_in_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = demo_output(monkeypatch)
+    assert max(len(line) for line in lines) <= 80
+    assert any("étoile" in line for line in lines)

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from jalon.evaluation import evaluate_scenario
-from jalon.labellisation.etoiles import etoile
+from jalon.labellisation.etoiles import Etoile, etoile
 from jalon.loading import DEMO_SCENARIO, load
 from jalon.referentiel.errors import ReferentielError
-from jalon.referentiel.model import Referentiels
+from jalon.referentiel.model import Referentiel, Referentiels
 from jalon.scenarios import Scenario, ScenarioError, read_scenario
 from jalon.scores.engine import SCORE_FIELDS
 
@@ -180,32 +182,47 @@ def demo(
     for referentiel in loaded.referentiels.values():
         root = scores[referentiel.id]
         star = etoile(float(root["point_fait"] or 0), float(root["point_potentiel"] or 0))
-        table = Table(
-            title=f"{referentiel.nom} — {star.etoiles} étoile(s), {star.pourcentage_fait:.1f} % fait"
-        )
-        for column in ("action", "nom", "potentiel", "fait", "programmé", "pas fait", "non renseigné"):
-            table.add_column(column, justify="left" if column in ("action", "nom") else "right")
-        for action in referentiel.actions.values():
-            if action.depth > referentiel.action_level + 1:
-                continue
-            s = scores[action.id]
-            table.add_row(
-                "  " * action.depth + (action.identifiant or action.id),
-                action.nom[:60],
-                *(
-                    f"{s[k]:g}"
-                    for k in (
-                        "point_potentiel",
-                        "point_fait",
-                        "point_programme",
-                        "point_pas_fait",
-                        "point_non_renseigne",
-                    )
-                ),
-            )
-        out.print(table)
+        out.print(demo_table(referentiel, scores, star))
         if star.audit_requis:
-            out.print("From the second star on, the label requires an audit.")
+            out.print("À partir de la deuxième étoile, le label demande un audit.")
+
+
+# The score columns of ``jalon demo``: short headers, so that the table holds in 80 columns with the
+# names wrapped beside them.
+DEMO_COLUMNS = (
+    ("poten-\ntiel", "point_potentiel"),
+    ("fait", "point_fait"),
+    ("pro-\ngrammé", "point_programme"),
+    ("pas\nfait", "point_pas_fait"),
+    ("non ren-\nseigné", "point_non_renseigne"),
+)
+
+
+def demo_table(referentiel: Referentiel, scores: dict[str, dict[str, Any]], star: Etoile) -> Table:
+    """The référentiel's scores down to one level below the mesures: the names wrap, the numbers
+    (right-aligned) never do, and no border is drawn but the header's rule, to leave the names room."""
+    table = Table(
+        title=f"{referentiel.nom} — {star.etoiles} étoile(s), {star.pourcentage_fait:.1f} % fait",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("action", no_wrap=True)
+    table.add_column("nom", ratio=1, overflow="fold")
+    for header, _ in DEMO_COLUMNS:
+        table.add_column(header, justify="right", no_wrap=True)
+    for action in referentiel.actions.values():
+        if action.depth > referentiel.action_level + 1:
+            continue
+        s = scores[action.id]
+        table.add_row(
+            action.identifiant or action.id,  # its dots tell the depth
+            # Composed: some names spell an accent as a combining character, which a terminal that does
+            # not compose draws in a cell of its own.
+            unicodedata.normalize("NFC", action.nom),
+            *(f"{s[key]:g}" for _, key in DEMO_COLUMNS),
+        )
+    return table
 
 
 @app.command()
