@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
+import shlex
+import shutil
 import sys
+import threading
+import time
 import unicodedata
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +39,27 @@ app.add_typer(referentiel_app, name="referentiel")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# Where the web application keeps its data: ``jalon serve`` and the operator commands take the same
+# options, so that each command works on the database the server uses.
+DEFAULT_DATA_DIR = Path(".jalon")
+DataOption = Annotated[
+    Path,
+    typer.Option(
+        "--data",
+        envvar="JALON_DATA_DIR",
+        help="Dossier de la base SQLite et de la clé secrète (.jalon par défaut).",
+        file_okay=False,
+    ),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        envvar="DATABASE_URL",
+        help="sqlite:///FICHIER ou postgresql://utilisateur@hôte/base ; SQLite dans --data sinon.",
+    ),
+]
 
 ReferentielsOption = Annotated[
     Path | None,
@@ -229,15 +256,8 @@ def demo_table(referentiel: Referentiel, scores: dict[str, dict[str, Any]], star
 def serve(
     referentiels: ReferentielsOption = None,
     port: Annotated[int, typer.Option("--port", "-p", help="Port on 127.0.0.1.")] = 8000,
-    database: Annotated[
-        str | None,
-        typer.Option(
-            "--database", help="sqlite:///FILE or postgresql://user@host/name; SQLite in .jalon/ else."
-        ),
-    ] = None,
-    data_dir: Annotated[
-        Path, typer.Option("--data", help="Folder of the SQLite database and secret key.")
-    ] = Path(".jalon"),
+    database: DatabaseOption = None,
+    data_dir: DataOption = DEFAULT_DATA_DIR,
     dev: Annotated[
         bool, typer.Option("--dev", help="Django's development server instead of granian.")
     ] = False,
@@ -260,6 +280,7 @@ def serve(
     from jalon.web.serve import check_port_free, configure, prepare, run
 
     check_port_free(port)  # before migrating or importing anything for a server that cannot start
+    jalon = jalon_command(database, data_dir)
     configure(database, data_dir.resolve())
     prepared = prepare(referentiels)
     for problem in prepared.problems:
@@ -271,7 +292,74 @@ def serve(
         err.print(f"serving the previous version ({prepared.version_id})")
     elif prepared.imported:
         out.print(f"référentiels imported as version {prepared.version_id}", markup=False)
-    if prepared.admin_password:
-        out.print(f"admin account: admin / {prepared.admin_password} (shown once)", markup=False)
-    out.print(f"Jalon on http://127.0.0.1:{port}/ (API: /api/docs, /api/openapi.json)", markup=False)
+    announce_when_ready(port, ready_message(port, prepared.admin_password, jalon))
     run(port, dev=dev, threads=threads, workers=workers)
+
+
+def jalon_command(database: str | None, data_dir: Path) -> str:
+    """How to call ``jalon`` on the same database as this one: the program as it was typed when it is
+    not the one on the PATH (``make run`` calls .venv/bin/jalon), and the options that chose the
+    database."""
+    program = sys.argv[0] if Path(sys.argv[0]).name == "jalon" else "jalon"
+    on_path = shutil.which("jalon")
+    if on_path and Path(on_path).resolve() == Path(program).resolve():
+        program = "jalon"
+    words = [program]
+    # Call before ``configure``, which puts both in the environment: an option read from there needs no
+    # repeating in the same shell.
+    if database and database != os.environ.get("DATABASE_URL"):
+        words += ["--database", database]
+    implied = [DEFAULT_DATA_DIR, Path(os.environ.get("JALON_DATA_DIR") or DEFAULT_DATA_DIR)]
+    if data_dir.resolve() not in {path.resolve() for path in implied}:
+        words += ["--data", str(data_dir)]
+    return shlex.join(words)
+
+
+def ready_message(port: int, password: str | None, jalon: str) -> str:
+    """What ``jalon serve`` prints once the server answers: where, who, and how to get a new password
+    (``jalon``: the command, as ``jalon_command`` gives it)."""
+    reset = f"{jalon} utilisateur mot-de-passe admin"
+    lines = [
+        f"Jalon est prêt : http://127.0.0.1:{port}/",
+        "  utilisateur   : admin",
+    ]
+    if password:
+        lines.append(f"  mot de passe  : {password}   (affiché cette fois seulement : notez-le)")
+    else:
+        lines.append("  mot de passe  : celui qui a été affiché au premier démarrage")
+    lines += [
+        f"  mot de passe perdu ? {reset}",
+        f"  API : http://127.0.0.1:{port}/api/docs",
+        "Ctrl-C pour arrêter.",
+    ]
+    return "\n".join(lines)
+
+
+# How long the server may take to answer its first request before the message is given up on (the
+# server prints its own errors meanwhile).
+READY_TIMEOUT_S = 60.0
+
+
+def announce_when_ready(port: int, message: str) -> threading.Thread:
+    """Print ``message`` once the server answers a first HTTP request, from a thread: the server runs in
+    the main thread, and its own start-up lines come first, so that the password is the last thing
+    on the screen. The thread holds no lock while it waits (granian forks its workers meanwhile)."""
+
+    def wait_then_print() -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            try:
+                connection.request("HEAD", "/connexion/")
+                connection.getresponse()
+            except OSError:
+                time.sleep(0.1)
+                continue
+            finally:
+                connection.close()
+            out.print(message, markup=False)
+            return
+
+    thread = threading.Thread(target=wait_then_print, name="jalon-ready", daemon=True)
+    thread.start()
+    return thread

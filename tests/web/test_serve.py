@@ -67,6 +67,27 @@ def database() -> Iterator[list[str]]:
         yield ["--database", served]
 
 
+PASSWORD = re.compile(r"mot de passe +: (\S+) +\(affiché cette fois seulement")
+
+
+def read_until_ready(process: subprocess.Popen[str]) -> list[str]:
+    """The lines ``jalon serve`` prints up to the end of its message once the server answers (read as
+    they come: what ``stop`` reads afterwards starts after them)."""
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line.rstrip("\n"))
+        if line.startswith("Ctrl-C pour arrêter."):
+            return lines
+    raise AssertionError("\n".join(lines))
+
+
+def read_password(process: subprocess.Popen[str]) -> str:
+    found = PASSWORD.search("\n".join(read_until_ready(process)))
+    assert found, "no password printed"
+    return found.group(1)
+
+
 def start(cwd: Path, *args: str, start_method: str | None = None) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
     command = [str(JALON), "serve", "--port", str(port), *args]
@@ -128,9 +149,9 @@ def test_serve_end_to_end(tmp_path: Path, database: list[str]) -> None:
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         opener.open(base + "/connexion/")
         csrf = next(c.value for c in jar if c.name == "csrftoken")
-        # The admin password is printed once, before the server starts answering.
+        # The admin password is printed once, when the server answers.
         out, err = stop(process)
-        password = re.search(r"admin / (\S+)", out)
+        password = PASSWORD.search(out)
         assert password, out + err
         process, port = start(tmp_path, "--referentiels", str(folder), *database)
         base = f"http://127.0.0.1:{port}"
@@ -144,7 +165,8 @@ def test_serve_end_to_end(tmp_path: Path, database: list[str]) -> None:
         assert "étoile" in opener.open(dashboard_url).read().decode()
     finally:
         out, err = stop(process)
-    assert "admin / " not in out  # shown once only
+    assert PASSWORD.search(out) is None  # shown once only
+    assert "mot de passe perdu ?" in out
     assert "imported" not in out  # the same folder is not imported twice
 
     (folder / "personnalisations" / "demo.md").write_text("# Cassée\n```yaml\naction_id: cae_9.9\n```\n")
@@ -152,6 +174,30 @@ def test_serve_end_to_end(tmp_path: Path, database: list[str]) -> None:
     out, err = stop(process)
     assert re.search(r"personnalisations/demo\.md:\d+", err), err
     assert "previous version" in err
+
+
+def test_serve_prints_the_address_the_admin_and_its_password_last_with_how_to_reset_it(
+    tmp_path: Path, database: list[str]
+) -> None:
+    process, port = start(tmp_path, *database)
+    try:
+        lines = read_until_ready(process)
+    finally:
+        out, err = stop(process)
+    assert process.returncode == 0, out + err
+    password = PASSWORD.search(lines[-4])
+    assert password and len(password.group(1)) >= 12, lines
+    reset = f"{JALON} utilisateur mot-de-passe admin" + (f" --database {database[1]}" if database else "")
+    assert lines[-6:] == [
+        f"Jalon est prêt : http://127.0.0.1:{port}/",
+        "  utilisateur   : admin",
+        lines[-4],
+        f"  mot de passe perdu ? {reset}",
+        f"  API : http://127.0.0.1:{port}/api/docs",
+        "Ctrl-C pour arrêter.",
+    ]
+    # The server's start-up lines come before, never after: the password is not lost among them.
+    assert any("Listening at" in line for line in lines[:-6]), lines
 
 
 EDITOR_SETUP = """
@@ -237,11 +283,7 @@ def test_workers_serve_the_database_they_are_given(
     data = tmp_path / "data"
     process, port = start(tmp_path, "--data", str(data), *database, start_method=start_method)
     try:
-        assert process.stdout is not None  # printed before the workers start, flushed before they do
-        line = process.stdout.readline()
-        while "admin / " not in line:
-            line = process.stdout.readline()
-        password = line.split("admin / ")[1].split()[0]
+        password = read_password(process)
         base = f"http://127.0.0.1:{port}"
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
