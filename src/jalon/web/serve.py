@@ -41,6 +41,20 @@ def configure(database: str | None, data_dir: Path) -> None:
     django.setup()
 
 
+def connect(database: str | None, data_dir: Path) -> None:
+    """``configure``, then bring the tables up to date: what an operator command needs, on the
+    database ``jalon serve`` uses (one run before the first ``jalon serve`` finds them ready)."""
+    configure(database, data_dir)
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)
+
+
 def prepare(referentiels: Path | None) -> Prepared:
     """Migrate, import the référentiel folder when it changed, create the demo collectivité and admin."""
     from django.contrib.auth.models import User
