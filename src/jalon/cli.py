@@ -279,7 +279,7 @@ def serve(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, help="Server processes (1 by default; see the README, Web performance)."
+            "--workers", min=1, help="Server processes (1 by default; see docs/performance.md)."
         ),
     ] = None,
     threads: Annotated[

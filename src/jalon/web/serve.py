@@ -96,9 +96,10 @@ def prepare(referentiels: Path | None) -> Prepared:
 # Several processes (``workers``) each keep their own cache; the revision and the history stored with
 # the scores keep it honest (a stale one catches up on the statuts written elsewhere).
 #
-# Threads per process, by database (README, Web performance). On SQLite a request never waits for a
-# server, so a second thread only fights the first for the GIL. On PostgreSQL a request spends much of
-# its time waiting for the server's answers, time other threads use: 4 served the most requests.
+# Threads per process, by database (docs/performance.md, the web application). On SQLite a request
+# never waits for a server, so a second thread only fights the first for the GIL. On PostgreSQL a
+# request spends much of its time waiting for the server's answers, time other threads use: 4 served
+# the most requests.
 SQLITE_THREADS = 1
 POSTGRESQL_THREADS = 4
 # Connections a worker serves at once; a kept-alive connection holds its place even when idle, and
@@ -117,7 +118,7 @@ def default_threads() -> int:
 
 
 def default_workers() -> int:
-    """One process, on SQLite and on PostgreSQL alike; measured in the README (Web performance). The
+    """One process, on SQLite and on PostgreSQL alike; measured in docs/performance.md. The
     writers of a collectivité queue on its lock whatever the process, and a second process must
     first catch its cached scores up with every write of the other: with 20 clients on one
     collectivité, two processes served fewer requests than one, and less evenly."""
