@@ -278,9 +278,7 @@ def serve(
     ] = False,
     workers: Annotated[
         int | None,
-        typer.Option(
-            "--workers", min=1, help="Server processes (1 by default; see docs/performance.md)."
-        ),
+        typer.Option("--workers", min=1, help="Server processes (1 by default; see docs/performance.md)."),
     ] = None,
     threads: Annotated[
         int | None,
@@ -301,12 +299,12 @@ def serve(
     for problem in prepared.problems:
         err.print(str(problem), markup=False)
     if prepared.problems:
-        err.print(f"[red]{len(prepared.problems)} problem(s): the référentiel was not imported[/red]")
+        err.print(f"[red]{len(prepared.problems)} problème(s) : le référentiel n'a pas été importé[/red]")
         if prepared.version_id is None:
             raise typer.Exit(2)
-        err.print(f"serving the previous version ({prepared.version_id})")
+        err.print(f"la version précédente ({prepared.version_id}) reste en service")
     elif prepared.imported:
-        out.print(f"référentiels imported as version {prepared.version_id}", markup=False)
+        out.print(f"référentiels importés comme version {prepared.version_id}", markup=False)
     announce_when_ready(port, ready_message(port, prepared.admin_password, jalon))
     run(port, dev=dev, threads=threads, workers=workers)
 

@@ -343,6 +343,16 @@ def test_a_command_on_a_fresh_folder_creates_the_tables_and_the_engine_commands_
     assert "Mot de passe de admin : " in reset.stdout
     if not database:
         assert (tmp_path / ".jalon" / "jalon.sqlite3").exists()
+        # JALON_DATA_DIR chooses the folder, as --data does.
+        elsewhere = subprocess.run(
+            [str(JALON), "utilisateur", "creer", "autre", "--generer"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={**env, "JALON_DATA_DIR": str(tmp_path / "ailleurs")},
+        )
+        assert elsewhere.returncode == 0, elsewhere.stderr
+        assert (tmp_path / "ailleurs" / "jalon.sqlite3").exists()
     loaded = subprocess.run(
         [sys.executable, "-c", "import sys, jalon.cli; print('django' in sys.modules)"],
         capture_output=True,

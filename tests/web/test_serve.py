@@ -167,13 +167,13 @@ def test_serve_end_to_end(tmp_path: Path, database: list[str]) -> None:
         out, err = stop(process)
     assert PASSWORD.search(out) is None  # shown once only
     assert "mot de passe perdu ?" in out
-    assert "imported" not in out  # the same folder is not imported twice
+    assert "importés" not in out  # the same folder is not imported twice
 
     (folder / "personnalisations" / "demo.md").write_text("# Cassée\n```yaml\naction_id: cae_9.9\n```\n")
     process, port = start(tmp_path, "--referentiels", str(folder), *database)
     out, err = stop(process)
     assert re.search(r"personnalisations/demo\.md:\d+", err), err
-    assert "previous version" in err
+    assert re.search(r"la version précédente \(\d+\) reste en service", err), err
 
 
 def test_serve_prints_the_address_the_admin_and_its_password_last_with_how_to_reset_it(
@@ -315,7 +315,7 @@ def test_sigterm_stops_the_server_and_its_workers_at_once(tmp_path: Path, databa
             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
         )
         assert second.returncode == 1
-        assert f"127.0.0.1:{port} is not free" in second.stderr
+        assert f"127.0.0.1:{port} est déjà pris" in second.stderr
         assert not (tmp_path / "other").exists()  # refused before setting anything up
         kept_alive = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         kept_alive.request("GET", "/api/openapi.json")

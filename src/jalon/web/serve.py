@@ -175,7 +175,10 @@ def check_port_free(port: int) -> None:
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as error:
-            raise SystemExit(f"127.0.0.1:{port} is not free ({error.strerror}): another server?") from error
+            raise SystemExit(
+                f"127.0.0.1:{port} est déjà pris ({error.strerror}) : un autre serveur ? "
+                "Choisissez un autre port avec --port."
+            ) from error
 
 
 def _worker_app() -> Any:
