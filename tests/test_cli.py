@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import shlex
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -172,3 +174,20 @@ def test_demo_of_the_bundled_demo_holds_in_80_columns(monkeypatch: pytest.Monkey
     lines = demo_output(monkeypatch)
     assert max(len(line) for line in lines) <= 80
     assert any("étoile" in line for line in lines)
+
+
+def test_the_command_serve_prints_names_only_what_a_bare_jalon_would_not_find(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["/opt/app/.venv/bin/jalon", "serve"])  # not the one on the PATH
+    monkeypatch.delenv("JALON_DATA_DIR", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert cli.jalon_command(None, Path(".jalon")) == "/opt/app/.venv/bin/jalon"
+    data = tmp_path / "données"
+    assert cli.jalon_command("sqlite:///a b.sqlite3", data) == (
+        f"/opt/app/.venv/bin/jalon --database 'sqlite:///a b.sqlite3' --data {shlex.quote(str(data))}"
+    )
+    monkeypatch.setenv("JALON_DATA_DIR", str(data))  # set in the shell: the next command finds it too
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///a b.sqlite3")
+    assert cli.jalon_command("sqlite:///a b.sqlite3", data) == "/opt/app/.venv/bin/jalon"
+    assert cli.jalon_command(None, Path(".jalon")) == "/opt/app/.venv/bin/jalon --data .jalon"

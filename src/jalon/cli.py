@@ -1,4 +1,6 @@
-"""The ``jalon`` command line: evaluate scenarios, check expected scores, validate référentiels."""
+"""The ``jalon`` command line: evaluate scenarios, check expected scores, validate référentiels, serve
+the web application, and the operator's commands on its database (people, collectivités, members,
+API tokens, référentiel imports)."""
 
 from __future__ import annotations
 
@@ -322,8 +324,8 @@ def jalon_command(database: str | None, data_dir: Path) -> str:
     # repeating in the same shell.
     if database and database != os.environ.get("DATABASE_URL"):
         words += ["--database", database]
-    implied = [DEFAULT_DATA_DIR, Path(os.environ.get("JALON_DATA_DIR") or DEFAULT_DATA_DIR)]
-    if data_dir.resolve() not in {path.resolve() for path in implied}:
+    implied = Path(os.environ.get("JALON_DATA_DIR") or DEFAULT_DATA_DIR)
+    if data_dir.resolve() != implied.resolve():
         words += ["--data", str(data_dir)]
     return shlex.join(words)
 
