@@ -106,7 +106,7 @@ def start(cwd: Path, *args: str, start_method: str | None = None) -> tuple[subpr
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=2)
             return process, port
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or a first answer slower than 2 s (URLError is one too)
             assert process.poll() is None, process.communicate()
             time.sleep(0.2)
     process.kill()
