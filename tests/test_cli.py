@@ -176,18 +176,22 @@ def test_demo_of_the_bundled_demo_holds_in_80_columns(monkeypatch: pytest.Monkey
     assert any("étoile" in line for line in lines)
 
 
-def test_the_command_serve_prints_names_only_what_a_bare_jalon_would_not_find(
+def test_the_reset_command_serve_prints_names_only_what_a_bare_jalon_would_not_find(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(sys, "argv", ["/opt/app/.venv/bin/jalon", "serve"])  # not the one on the PATH
     monkeypatch.delenv("JALON_DATA_DIR", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    assert cli.jalon_command(None, Path(".jalon")) == "/opt/app/.venv/bin/jalon"
+    reset = "/opt/app/.venv/bin/jalon utilisateur mot-de-passe admin"
+    assert cli.reset_command(None, Path(".jalon")) == reset
     data = tmp_path / "données"
-    assert cli.jalon_command("sqlite:///a b.sqlite3", data) == (
-        f"/opt/app/.venv/bin/jalon --database 'sqlite:///a b.sqlite3' --data {shlex.quote(str(data))}"
+    assert cli.reset_command("sqlite:///a b.sqlite3", data) == (
+        f"{reset} --database 'sqlite:///a b.sqlite3' --data {shlex.quote(str(data))}"
     )
     monkeypatch.setenv("JALON_DATA_DIR", str(data))  # set in the shell: the next command finds it too
     monkeypatch.setenv("DATABASE_URL", "sqlite:///a b.sqlite3")
-    assert cli.jalon_command("sqlite:///a b.sqlite3", data) == "/opt/app/.venv/bin/jalon"
-    assert cli.jalon_command(None, Path(".jalon")) == "/opt/app/.venv/bin/jalon --data .jalon"
+    assert cli.reset_command("sqlite:///a b.sqlite3", data) == reset
+    assert cli.reset_command(None, Path(".jalon")) == f"{reset} --data .jalon"
+    # The options after the command, which is what takes them.
+    result = runner.invoke(app, ["utilisateur", "mot-de-passe", "--help"])
+    assert "--database" in result.stdout and "--data" in result.stdout

@@ -295,7 +295,7 @@ def serve(
     from jalon.web.serve import check_port_free, configure, prepare, run
 
     check_port_free(port)  # before migrating or importing anything for a server that cannot start
-    jalon = jalon_command(database, data_dir)
+    reset = reset_command(database, data_dir)
     configure(database, data_dir.resolve())
     prepared = prepare(referentiels)
     for problem in prepared.problems:
@@ -307,19 +307,20 @@ def serve(
         err.print(f"la version précédente ({prepared.version_id}) reste en service")
     elif prepared.imported:
         out.print(f"référentiels importés comme version {prepared.version_id}", markup=False)
-    announce_when_ready(port, ready_message(port, prepared.admin_password, jalon))
+    announce_when_ready(port, ready_message(port, prepared.admin_password, reset))
     run(port, dev=dev, threads=threads, workers=workers)
 
 
-def jalon_command(database: str | None, data_dir: Path) -> str:
-    """How to call ``jalon`` on the same database as this one: the program as it was typed when it is
-    not the one on the PATH (``make run`` calls .venv/bin/jalon), and the options that chose the
-    database."""
+def reset_command(database: str | None, data_dir: Path) -> str:
+    """The command that gives the admin a new password on the same database as this ``jalon serve``:
+    the program as it was typed when it is not the one on the PATH (``make run`` calls
+    .venv/bin/jalon), then the options that chose the database (after the command: each command takes
+    its own)."""
     program = sys.argv[0] if Path(sys.argv[0]).name == "jalon" else "jalon"
     on_path = shutil.which("jalon")
     if on_path and Path(on_path).resolve() == Path(program).resolve():
         program = "jalon"
-    words = [program]
+    words = [program, "utilisateur", "mot-de-passe", "admin"]
     # Call before ``configure``, which puts both in the environment: an option read from there needs no
     # repeating in the same shell.
     if database and database != os.environ.get("DATABASE_URL"):
@@ -330,10 +331,9 @@ def jalon_command(database: str | None, data_dir: Path) -> str:
     return shlex.join(words)
 
 
-def ready_message(port: int, password: str | None, jalon: str) -> str:
+def ready_message(port: int, password: str | None, reset: str) -> str:
     """What ``jalon serve`` prints once the server answers: where, who, and how to get a new password
-    (``jalon``: the command, as ``jalon_command`` gives it)."""
-    reset = f"{jalon} utilisateur mot-de-passe admin"
+    (``reset``: the command, as ``reset_command`` gives it)."""
     lines = [
         f"Jalon est prêt : http://127.0.0.1:{port}/",
         "  utilisateur   : admin",

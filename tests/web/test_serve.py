@@ -11,6 +11,7 @@ import http.cookiejar
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -198,6 +199,17 @@ def test_serve_prints_the_address_the_admin_and_its_password_last_with_how_to_re
     ]
     # The server's start-up lines come before, never after: the password is not lost among them.
     assert any("Listening at" in line for line in lines[:-6]), lines
+    # The command printed works as printed, on the served database.
+    reset_command = lines[-3].split("mot de passe perdu ? ", 1)[1]
+    changed = subprocess.run(
+        [*shlex.split(reset_command), "--generer"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert "Mot de passe de admin changé." in changed.stdout
 
 
 EDITOR_SETUP = """
