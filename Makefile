@@ -6,17 +6,19 @@ BIN = $(VENV)/bin
 
 .PHONY: install run test lint bench clean
 
+# Quiet: the install's output would bury what `make run` prints last (the address and the admin password).
 $(BIN)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $@
+	@echo "Installation de Jalon et de ses dépendances dans $(VENV)/ …"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
 
 install: $(BIN)/.installed
 
 ## Start the web application on its embedded defaults (SQLite in .jalon/, the bundled demo référentiel).
 run: install
-	$(BIN)/jalon serve
+	@$(BIN)/jalon serve
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
+import shlex
+import sys
+import unicodedata
 from pathlib import Path
 
+import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 import jalon
+from jalon import cli
 from jalon.cli import app
 from jalon.scores.engine import SCORE_FIELDS
 from tests.conftest import FIXTURES, REFERENTIELS
@@ -134,3 +141,57 @@ def test_load_without_a_path_gives_the_demo() -> None:
     loaded = jalon.load()
     assert set(loaded.referentiels) == {"cae"}
     assert loaded.referentiels["cae"].actions["cae_6.1.1"].points == 6
+
+
+def demo_output(monkeypatch: pytest.MonkeyPatch, *args: str) -> list[str]:
+    """The lines ``jalon demo`` prints to an 80-column terminal."""
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "out", Console(file=screen, width=80, highlight=False, soft_wrap=True))
+    result = runner.invoke(app, ["demo", *args])
+    assert result.exit_code == 0, result.output
+    return screen.getvalue().splitlines()
+
+
+def test_demo_tables_hold_in_80_columns_with_the_names_whole_and_the_numbers_right_aligned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines = demo_output(monkeypatch, str(SCENARIO), "--referentiels", str(REFERENTIELS))
+    assert max(len(line) for line in lines) <= 80
+    text = " ".join(lines)
+    loaded = jalon.load(REFERENTIELS)
+    cae = loaded.referentiels["cae"]
+    shown = [a.nom for a in cae.actions.values() if a.depth <= cae.action_level + 1]
+    longest = unicodedata.normalize("NFC", max(shown, key=len))
+    assert len(longest) > 60  # wrapped, not cut
+    assert all(word in text for word in longest.split())
+    # The numbers end each row at the same column: right-aligned.
+    row = next(line for line in lines if line.lstrip().startswith("1.1.1 "))
+    header = next(line for line in lines if "potentiel" in line)
+    assert len(row.rstrip()) == len(header.rstrip())
+
+
+def test_demo_of_the_bundled_demo_holds_in_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = demo_output(monkeypatch)
+    assert max(len(line) for line in lines) <= 80
+    assert any("étoile" in line for line in lines)
+
+
+def test_the_reset_command_serve_prints_names_only_what_a_bare_jalon_would_not_find(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["/opt/app/.venv/bin/jalon", "serve"])  # not the one on the PATH
+    monkeypatch.delenv("JALON_DATA_DIR", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    reset = "/opt/app/.venv/bin/jalon utilisateur mot-de-passe admin"
+    assert cli.reset_command(None, Path(".jalon")) == reset
+    data = tmp_path / "données"
+    assert cli.reset_command("sqlite:///a b.sqlite3", data) == (
+        f"{reset} --database 'sqlite:///a b.sqlite3' --data {shlex.quote(str(data))}"
+    )
+    monkeypatch.setenv("JALON_DATA_DIR", str(data))  # set in the shell: the next command finds it too
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///a b.sqlite3")
+    assert cli.reset_command("sqlite:///a b.sqlite3", data) == reset
+    assert cli.reset_command(None, Path(".jalon")) == f"{reset} --data .jalon"
+    # The options after the command, which is what takes them.
+    result = runner.invoke(app, ["utilisateur", "mot-de-passe", "--help"])
+    assert "--database" in result.stdout and "--data" in result.stdout

@@ -130,8 +130,10 @@ def jalon_serve(folder: Path, referentiels: Path | None = None) -> Iterator[Jalo
                 assert process.poll() is None, f"jalon serve stopped:\n{_log(out_path)}\n{_log(err_path)}"
                 assert time.monotonic() < deadline, f"jalon serve did not answer:\n{_log(err_path)}"
                 time.sleep(0.1)
-        printed = re.search(r"admin / (\S+)", _log(out_path))
-        assert printed, f"no admin password printed:\n{_log(out_path)}"
+        # Printed once the server answers, from a thread of its own: wait for it.
+        while (printed := re.search(r"mot de passe +: (\S+) +\(affiché", _log(out_path))) is None:
+            assert time.monotonic() < deadline, f"no admin password printed:\n{_log(out_path)}"
+            time.sleep(0.1)
         cid = _add_member(data_dir, env)
         yield JalonServer(base, data_dir, Account("admin", printed.group(1)), cid, env)
     finally:

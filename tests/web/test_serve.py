@@ -11,6 +11,7 @@ import http.cookiejar
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -67,6 +68,27 @@ def database() -> Iterator[list[str]]:
         yield ["--database", served]
 
 
+PASSWORD = re.compile(r"mot de passe +: (\S+) +\(affiché cette fois seulement")
+
+
+def read_until_ready(process: subprocess.Popen[str]) -> list[str]:
+    """The lines ``jalon serve`` prints up to the end of its message once the server answers (read as
+    they come: what ``stop`` reads afterwards starts after them)."""
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line.rstrip("\n"))
+        if line.startswith("Ctrl-C pour arrêter."):
+            return lines
+    raise AssertionError("\n".join(lines))
+
+
+def read_password(process: subprocess.Popen[str]) -> str:
+    found = PASSWORD.search("\n".join(read_until_ready(process)))
+    assert found, "no password printed"
+    return found.group(1)
+
+
 def start(cwd: Path, *args: str, start_method: str | None = None) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
     command = [str(JALON), "serve", "--port", str(port), *args]
@@ -85,7 +107,7 @@ def start(cwd: Path, *args: str, start_method: str | None = None) -> tuple[subpr
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=2)
             return process, port
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or a first answer slower than 2 s (URLError is one too)
             assert process.poll() is None, process.communicate()
             time.sleep(0.2)
     process.kill()
@@ -128,9 +150,9 @@ def test_serve_end_to_end(tmp_path: Path, database: list[str]) -> None:
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         opener.open(base + "/connexion/")
         csrf = next(c.value for c in jar if c.name == "csrftoken")
-        # The admin password is printed once, before the server starts answering.
+        # The admin password is printed once, when the server answers.
         out, err = stop(process)
-        password = re.search(r"admin / (\S+)", out)
+        password = PASSWORD.search(out)
         assert password, out + err
         process, port = start(tmp_path, "--referentiels", str(folder), *database)
         base = f"http://127.0.0.1:{port}"
@@ -144,14 +166,50 @@ def test_serve_end_to_end(tmp_path: Path, database: list[str]) -> None:
         assert "étoile" in opener.open(dashboard_url).read().decode()
     finally:
         out, err = stop(process)
-    assert "admin / " not in out  # shown once only
-    assert "imported" not in out  # the same folder is not imported twice
+    assert PASSWORD.search(out) is None  # shown once only
+    assert "mot de passe perdu ?" in out
+    assert "importés" not in out  # the same folder is not imported twice
 
     (folder / "personnalisations" / "demo.md").write_text("# Cassée\n```yaml\naction_id: cae_9.9\n```\n")
     process, port = start(tmp_path, "--referentiels", str(folder), *database)
     out, err = stop(process)
     assert re.search(r"personnalisations/demo\.md:\d+", err), err
-    assert "previous version" in err
+    assert re.search(r"la version précédente \(\d+\) reste en service", err), err
+
+
+def test_serve_prints_the_address_the_admin_and_its_password_last_with_how_to_reset_it(
+    tmp_path: Path, database: list[str]
+) -> None:
+    process, port = start(tmp_path, *database)
+    try:
+        lines = read_until_ready(process)
+    finally:
+        out, err = stop(process)
+    assert process.returncode == 0, out + err
+    password = PASSWORD.search(lines[-4])
+    assert password and len(password.group(1)) >= 12, lines
+    reset = f"{JALON} utilisateur mot-de-passe admin" + (f" --database {database[1]}" if database else "")
+    assert lines[-6:] == [
+        f"Jalon est prêt : http://127.0.0.1:{port}/",
+        "  utilisateur   : admin",
+        lines[-4],
+        f"  mot de passe perdu ? {reset}",
+        f"  API : http://127.0.0.1:{port}/api/docs",
+        "Ctrl-C pour arrêter.",
+    ]
+    # The server's start-up lines come before, never after: the password is not lost among them.
+    assert any("Listening at" in line for line in lines[:-6]), lines
+    # The command printed works as printed, on the served database.
+    reset_command = lines[-3].split("mot de passe perdu ? ", 1)[1]
+    changed = subprocess.run(
+        [*shlex.split(reset_command), "--generer"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert "Mot de passe de admin changé." in changed.stdout
 
 
 EDITOR_SETUP = """
@@ -237,11 +295,7 @@ def test_workers_serve_the_database_they_are_given(
     data = tmp_path / "data"
     process, port = start(tmp_path, "--data", str(data), *database, start_method=start_method)
     try:
-        assert process.stdout is not None  # printed before the workers start, flushed before they do
-        line = process.stdout.readline()
-        while "admin / " not in line:
-            line = process.stdout.readline()
-        password = line.split("admin / ")[1].split()[0]
+        password = read_password(process)
         base = f"http://127.0.0.1:{port}"
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -273,7 +327,7 @@ def test_sigterm_stops_the_server_and_its_workers_at_once(tmp_path: Path, databa
             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
         )
         assert second.returncode == 1
-        assert f"127.0.0.1:{port} is not free" in second.stderr
+        assert f"127.0.0.1:{port} est déjà pris" in second.stderr
         assert not (tmp_path / "other").exists()  # refused before setting anything up
         kept_alive = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         kept_alive.request("GET", "/api/openapi.json")

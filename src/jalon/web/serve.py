@@ -71,6 +71,20 @@ def configure(database: str | None, data_dir: Path) -> None:
         ) from error
 
 
+def connect(database: str | None, data_dir: Path) -> None:
+    """``configure``, then bring the tables up to date: what an operator command needs, on the
+    database ``jalon serve`` uses (one run before the first ``jalon serve`` finds them ready)."""
+    configure(database, data_dir)
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)
+
+
 def prepare(referentiels: Path | None) -> Prepared:
     """Migrate, import the référentiel folder when it changed, create the demo collectivité and admin."""
     from django.contrib.auth.models import User
@@ -112,9 +126,10 @@ def prepare(referentiels: Path | None) -> Prepared:
 # Several processes (``workers``) each keep their own cache; the revision and the history stored with
 # the scores keep it honest (a stale one catches up on the statuts written elsewhere).
 #
-# Threads per process, by database (README, Web performance). On SQLite a request never waits for a
-# server, so a second thread only fights the first for the GIL. On PostgreSQL a request spends much of
-# its time waiting for the server's answers, time other threads use: 4 served the most requests.
+# Threads per process, by database (docs/performance.md, the web application). On SQLite a request
+# never waits for a server, so a second thread only fights the first for the GIL. On PostgreSQL a
+# request spends much of its time waiting for the server's answers, time other threads use: 4 served
+# the most requests.
 SQLITE_THREADS = 1
 POSTGRESQL_THREADS = 4
 # Connections a worker serves at once; a kept-alive connection holds its place even when idle, and
@@ -133,7 +148,7 @@ def default_threads() -> int:
 
 
 def default_workers() -> int:
-    """One process, on SQLite and on PostgreSQL alike; measured in the README (Web performance). The
+    """One process, on SQLite and on PostgreSQL alike; measured in docs/performance.md. The
     writers of a collectivité queue on its lock whatever the process, and a second process must
     first catch its cached scores up with every write of the other: with 20 clients on one
     collectivité, two processes served fewer requests than one, and less evenly."""
@@ -190,7 +205,10 @@ def check_port_free(port: int) -> None:
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as error:
-            raise SystemExit(f"127.0.0.1:{port} is not free ({error.strerror}): another server?") from error
+            raise SystemExit(
+                f"127.0.0.1:{port} est déjà pris ({error.strerror}) : un autre serveur ? "
+                "Choisissez un autre port avec --port."
+            ) from error
 
 
 def _worker_app() -> Any:

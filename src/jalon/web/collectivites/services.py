@@ -196,3 +196,51 @@ def revoke_api_token(user: User, token_id: int) -> bool:
     """Delete one of the user's own tokens; False if the user has no such token."""
     deleted, _ = ApiToken.objects.filter(user_id=user.pk, pk=token_id).delete()
     return deleted > 0
+
+
+def create_collectivite(
+    nom: str, type: str, population: int, localisation: str, admin: User, by: User | None
+) -> Collectivite:
+    """A new collectivité with ``admin`` as its first admin, and the history entry of that arrival, in
+    one transaction (``by``: who created it, None for an operator's command). Raises InputError naming
+    the field."""
+    from jalon.web.collectivites.models import Localisation, TypeCollectivite
+    from jalon.web.statuts.services import InputError  # statuts.services imports this module
+
+    nom = nom.strip()
+    longest = Collectivite._meta.get_field("nom").max_length or 0
+    if not nom or len(nom) > longest:
+        raise InputError("nom", f"entre 1 et {longest} caractères")
+    for field, value, allowed in (
+        ("type", type, TypeCollectivite.values),
+        ("localisation", localisation, Localisation.values),
+    ):
+        if value not in allowed:
+            raise InputError(field, f"valeur inconnue {value!r} ; attendu : {', '.join(allowed)}")
+    if isinstance(population, bool) or not isinstance(population, int) or population < 0:
+        raise InputError("population", "un nombre d'habitants entier et positif est attendu")
+    with transaction.atomic():
+        created = Collectivite.objects.create(
+            nom=nom, type=type, population=population, localisation=localisation
+        )
+        collectivite = Collectivite.objects.select_for_update().get(pk=created.pk)  # as every write
+        Membership.objects.create(user_id=admin.pk, collectivite=collectivite, role=Role.ADMIN)
+        record_role(collectivite, by, admin.get_username(), None, Role.ADMIN)
+    return collectivite
+
+
+def add_member(collectivite: Collectivite, user: User, role: str, by: User | None) -> Membership:
+    """Make ``user`` a member with ``role``, with the history entry of the arrival (``by``: who did it,
+    None for an operator's command). Raises InputError when already a member (change the role
+    instead) or for an unknown role."""
+    from jalon.web.statuts.services import InputError  # statuts.services imports this module
+
+    if role not in Role.values:
+        raise InputError("role", f"rôle inconnu {role!r} ; attendu : {', '.join(Role.values)}")
+    with transaction.atomic():
+        locked = Collectivite.objects.select_for_update().get(pk=collectivite.pk)
+        if Membership.objects.filter(user_id=user.pk, collectivite=locked).exists():
+            raise InputError("membre", f"{user.get_username()} est déjà membre de {locked.nom}")
+        membership = Membership.objects.create(user_id=user.pk, collectivite=locked, role=role)
+        record_role(locked, by, user.get_username(), None, role)
+    return membership

@@ -47,9 +47,9 @@ def _last_admin(membership: Membership) -> bool:
     return not others.exclude(pk=membership.pk).exists()
 
 
-def change_role(collectivite: Collectivite, by: User, membership_id: int, role: str) -> Membership:
-    """Give a member another role (``by``: the admin who does it); the last admin keeps theirs. Raises
-    InputError."""
+def change_role(collectivite: Collectivite, by: User | None, membership_id: int, role: str) -> Membership:
+    """Give a member another role (``by``: the admin who does it, None for an operator's command); the
+    last admin keeps theirs. Raises InputError."""
     if role not in Role.values:
         raise InputError("role", f"rôle inconnu {role!r}")
     with transaction.atomic():
@@ -67,9 +67,10 @@ def change_role(collectivite: Collectivite, by: User, membership_id: int, role: 
         return membership
 
 
-def remove_member(collectivite: Collectivite, by: User, membership_id: int) -> Membership:
+def remove_member(collectivite: Collectivite, by: User | None, membership_id: int) -> Membership:
     """Remove a member (their account stays, and so does what they wrote); never the last admin.
-    ``by``: the admin who does it. Returns the deleted membership. Raises InputError."""
+    ``by``: the admin who does it (None: an operator's command). Returns the deleted membership. Raises
+    InputError."""
     with transaction.atomic():
         membership = _membership(collectivite, membership_id)
         if _last_admin(membership):

@@ -3,7 +3,16 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from jalon.web.pages import discussions, historique, membres, mesure, parametres, questionnaire, views
+from jalon.web.pages import (
+    creation,
+    discussions,
+    historique,
+    membres,
+    mesure,
+    parametres,
+    questionnaire,
+    views,
+)
 
 urlpatterns = [
     path("connexion/", auth_views.LoginView.as_view(template_name="pages/login.html"), name="login"),
@@ -13,6 +22,7 @@ urlpatterns = [
     path("jetons/", membres.jetons, name="jetons"),
     path("invitation/<str:token>/", membres.invitation, name="invitation"),
     path("", views.home, name="home"),
+    path("collectivites/nouvelle/", creation.creation, name="creation"),
     path("c/<int:collectivite_id>/", views.dashboard, name="dashboard"),
     # Before the référentiel tree, whose id would otherwise match these words.
     path("c/<int:collectivite_id>/questionnaire/", questionnaire.questionnaire, name="questionnaire"),
