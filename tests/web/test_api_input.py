@@ -109,7 +109,13 @@ def test_a_justification_alone_keeps_the_answer(collectivite: Collectivite, edit
 
 @pytest.mark.parametrize(
     ("raw", "field"),
-    [("{}", "valeur"), ("[]", "body"), ("null", "body"), ('{"valeur": true}', "valeur"), ('{"val": 1}', "val")],
+    [
+        ("{}", "valeur"),
+        ("[]", "body"),
+        ("null", "body"),
+        ('{"valeur": true}', "valeur"),
+        ('{"val": 1}', "val"),
+    ],
 )
 def test_an_empty_or_odd_answer_body_is_a_422_and_keeps_the_answer(
     collectivite: Collectivite, editor: Member, raw: str, field: str
@@ -178,7 +184,10 @@ def test_a_crash_is_a_500_in_french_json(
 
     monkeypatch.setattr(services, "set_explication", broken)
     response = send(
-        editor.client(), "put", f"/api/collectivites/{collectivite.pk}/explications/cae_6.1.1.2", '{"texte": "x"}'
+        editor.client(),
+        "put",
+        f"/api/collectivites/{collectivite.pk}/explications/cae_6.1.1.2",
+        '{"texte": "x"}',
     )
     assert response.status_code == 500
     assert "erreur interne" in only_detail(response)["reason"] and "boom" not in response.content.decode()
@@ -206,7 +215,9 @@ def test_a_nul_character_or_a_lone_surrogate_is_a_422(
     assert not Explication.objects.exists() and not Reponse.objects.exists()
 
 
-def test_a_nul_character_in_discussions_and_queries_is_a_422(collectivite: Collectivite, editor: Member) -> None:
+def test_a_nul_character_in_discussions_and_queries_is_a_422(
+    collectivite: Collectivite, editor: Member
+) -> None:
     client = editor.client()
     base = f"/api/collectivites/{collectivite.pk}/discussions"
     response = send(client, "post", base, '{"action_id": "cae_6.1.1", "texte": "a\\u0000"}')
@@ -304,7 +315,9 @@ def test_a_huge_body_is_a_413_unread_and_bad_json_a_422(collectivite: Collectivi
     assert not Explication.objects.exists()
 
 
-def test_an_unknown_etat_filter_is_a_422_naming_the_values(collectivite: Collectivite, editor: Member) -> None:
+def test_an_unknown_etat_filter_is_a_422_naming_the_values(
+    collectivite: Collectivite, editor: Member
+) -> None:
     response = editor.client().get(f"/api/collectivites/{collectivite.pk}/discussions", {"etat": "bogus"})
     assert response.status_code == 422
     detail = only_detail(response)
