@@ -257,6 +257,8 @@ def test_ids_beyond_a_bigint_are_a_404(collectivite: Collectivite, editor: Membe
         "/historique?jusqua=9999-12-31T23:59:59",
         "/historique?depuis=9999-12-31T23:59:59-05:00",
         "/historique?jusqua=0001-01-01T00:00:00%2B14:00",
+        "/historique?depuis=2020-01-01T00:00:00%2B23:00",
+        "/scores?date=0316-12-11T23:51:10.01%2B23:00",
         "/scores?date=0001-01-01T00:00:00",
         "/scores?date=9999-12-31T23:59:59",
     ],

@@ -328,13 +328,14 @@ _LATEST = datetime(9998, 12, 31, tzinfo=UTC)
 
 
 def _moment(value: datetime) -> datetime:
-    """An ISO 8601 input as an aware datetime (without an offset, Europe/Paris time), brought within
-    the years the database and the time zones handle."""
+    """An ISO 8601 input as an aware datetime in Europe/Paris time (without an offset, it is Paris
+    time), brought within the years the database and the time zones handle."""
     if value.year < 3:
         return _EARLIEST
     if value.year > 9997:
         return _LATEST
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
+    # In Paris time: PostgreSQL refuses offsets past ±15:59, which ISO 8601 lets through (+23:00).
+    return timezone.localtime(timezone.make_aware(value) if timezone.is_naive(value) else value)
 
 
 def _user(request: HttpRequest) -> User:
