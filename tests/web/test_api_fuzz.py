@@ -3,7 +3,10 @@ answer is a 500, and every answer has a status, a content type and a body its sc
 
 The requests come as a member who writes (a token), on a collectivité with the demo référentiel; the
 collectivité's id replaces the generated one except when that is absurd (below 1 or past 2^40), which
-must be a 404. Bounded and deterministic: few examples per endpoint, derandomized, no example database.
+must be a 404. Generated action, question and discussion ids are swapped for real ones half of the
+time (by the parity of their length: deterministic), so that the writes reach the services and the
+database rather than stop at « inconnue ». Bounded and deterministic: few examples per endpoint,
+derandomized, no example database.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from jalon.loading import load
 from jalon.web.collectivites.models import Collectivite
+from jalon.web.discussions import services as discussions
+from jalon.web.discussions.models import Etat
 from jalon.web.wsgi import application
 
 from .conftest import Member
@@ -45,6 +51,10 @@ def kept_connection() -> Iterator[None]:
 
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+
+DEMO = load()
+ACTIONS = [a for r in DEMO.referentiels.values() for a in r.actions]
+QUESTIONS = list(DEMO.questions)
 
 CHECKS = [
     not_a_server_error,
@@ -66,7 +76,18 @@ CHECKS = [
 def test_the_api_answers_what_its_schema_says(
     case: Case[Any], collectivite: Collectivite, editor: Member, kept_connection: None
 ) -> None:
-    generated = (case.path_parameters or {}).get("collectivite_id")
+    params = case.path_parameters or {}
+    generated = params.get("collectivite_id")
     if isinstance(generated, int) and 0 < generated < 2**40:
-        case.path_parameters["collectivite_id"] = collectivite.pk
+        params["collectivite_id"] = collectivite.pk
+    for name, real in (("action_id", ACTIONS), ("question_id", QUESTIONS)):
+        value = params.get(name)
+        if isinstance(value, str) and len(value) % 2 == 0:
+            params[name] = real[len(value) // 2 % len(real)]
+    discussion_id = params.get("discussion_id")
+    if isinstance(discussion_id, int) and 0 < discussion_id < 2**40:
+        d = discussions.open_discussion(collectivite, editor.user, "cae_6.1.1", "Premier mot")
+        if discussion_id % 2:
+            discussions.set_etat(d, Etat.FERMEE)
+        params["discussion_id"] = d.pk
     case.call_and_validate(headers={"Authorization": f"Bearer {editor.token}"}, checks=CHECKS)
