@@ -152,6 +152,23 @@ def test_openapi_is_served() -> None:
     assert "/api/collectivites/{collectivite_id}/statuts/{action_id}" in schema["paths"]
 
 
+def test_every_endpoint_declares_its_answers_and_their_schemas() -> None:
+    schema = Client().get("/api/openapi.json").json()
+    operations = [(path, method, op) for path, ops in schema["paths"].items() for method, op in ops.items()]
+    assert len(operations) == 14
+    for path, method, op in operations:
+        declared = op["responses"]
+        expected = {"200", "401", "404", "422"} if "{collectivite_id}" in path else {"200", "401"}
+        if method in ("put", "post"):
+            expected |= {"403", "413"}
+        assert set(declared) == expected, (method, path)
+        for status, answer in declared.items():
+            body = answer["content"]["application/json"]["schema"]
+            assert body, (method, path, status)
+            if status != "200":
+                assert body["$ref"].endswith("/ErrorOut"), (method, path, status)
+
+
 # Subjects side by side that a plain prefix would mix up.
 SUBJECTS = [
     "cae_1",
