@@ -178,7 +178,9 @@ def build_api() -> NinjaAPI:
             exc_info=exc,
             extra={"status_code": 500, "request": request},
         )
-        return error(request, 500, "server", "erreur interne du serveur : la demande n'a pas abouti")
+        response = error(request, 500, "server", "erreur interne du serveur : la demande n'a pas abouti")
+        response._has_been_logged = True  # type: ignore[attr-defined]  # Django's log_response: once
+        return response
 
     _routes(api)
     from jalon.web.discussions.api import add_routes as discussion_routes

@@ -136,4 +136,6 @@ class ApiGuardMiddleware:
             exc_info=exception,
             extra={"status_code": 500, "request": request},
         )
-        return _json(500, "server", "erreur interne du serveur : la demande n'a pas abouti")
+        response = _json(500, "server", "erreur interne du serveur : la demande n'a pas abouti")
+        response._has_been_logged = True  # type: ignore[attr-defined]  # Django's log_response: once
+        return response
