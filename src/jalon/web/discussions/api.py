@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, NinjaAPI, Schema
+from ninja import Field, NinjaAPI
 from pydantic import StrictStr
 
 # jalon.web.api imports this module only while it builds the API, once it is itself loaded.
-from jalon.web.api import READ_ERRORS, WRITE_ERRORS, ApiError, Strict, _member, _user
+from jalon.web.api import READ_ERRORS, WRITE_ERRORS, ApiError, Out, Strict, _member, _user
 from jalon.web.discussions import services
 from jalon.web.discussions.models import Discussion, Etat
 
@@ -38,14 +38,14 @@ class EtatIn(Strict):
     )
 
 
-class CommentaireOut(Schema):
+class CommentaireOut(Out):
     id: int
     author: str | None
     texte: str
     created_at: str
 
 
-class DiscussionOut(Schema):
+class DiscussionOut(Out):
     id: int
     action_id: str
     etat: str
