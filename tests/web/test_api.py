@@ -53,8 +53,8 @@ def test_role_matrix(collectivite: Collectivite, role: str | None) -> None:
     for path in READS:
         assert client.get(base + path).status_code == (200 if role else 404), path
         assert client.get(other + path).status_code == 404, path
-    # A bad filter is a 400 for members only: to others the collectivité does not exist.
-    assert client.get(base + "/historique?kind=mystere").status_code == (400 if role else 404)
+    # A bad filter is a 422 for members only: to others the collectivité does not exist.
+    assert client.get(base + "/historique?kind=mystere").status_code == (422 if role else 404)
     assert client.get(other + "/historique?kind=mystere").status_code == 404
     for path, body in WRITES:
         expected = 200 if role in WRITERS else 403 if role else 404
@@ -125,11 +125,11 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("path", "body", "field"), BAD_INPUT)
-def test_bad_input_is_a_400_with_field_and_reason(
+def test_bad_input_is_a_422_with_field_and_reason(
     collectivite: Collectivite, editor: Member, path: str, body: dict[str, Any], field: str
 ) -> None:
     response = put(editor.client(), f"/api/collectivites/{collectivite.pk}{path}", body)
-    assert response.status_code == 400, response.content
+    assert response.status_code == 422, response.content
     detail = response.json()["detail"]
     assert detail[0]["field"] == field and detail[0]["reason"]
     assert not StatutRecord.objects.exists()
@@ -143,13 +143,30 @@ def test_desactive_action_is_refused_by_the_api(version: object) -> None:
     response = put(
         member.client(), f"/api/collectivites/{commune.pk}/statuts/cae_6.1.2.2.1", {"avancement": "fait"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == "action_id"
 
 
 def test_openapi_is_served() -> None:
     schema = Client().get("/api/openapi.json").json()
     assert "/api/collectivites/{collectivite_id}/statuts/{action_id}" in schema["paths"]
+
+
+def test_every_endpoint_declares_its_answers_and_their_schemas() -> None:
+    schema = Client().get("/api/openapi.json").json()
+    operations = [(path, method, op) for path, ops in schema["paths"].items() for method, op in ops.items()]
+    assert len(operations) == 14
+    for path, method, op in operations:
+        declared = op["responses"]
+        expected = {"200", "401", "404", "422"} if "{collectivite_id}" in path else {"200", "401"}
+        if method in ("put", "post"):
+            expected |= {"403", "413"}
+        assert set(declared) == expected, (method, path)
+        for status, answer in declared.items():
+            body = answer["content"]["application/json"]["schema"]
+            assert body, (method, path, status)
+            if status != "200":
+                assert body["$ref"].endswith("/ErrorOut"), (method, path, status)
 
 
 # Subjects side by side that a plain prefix would mix up.
@@ -216,7 +233,7 @@ def test_history_filters_by_kind_and_refuses_an_unknown_kind(
     both = client.get(base + "/historique", {"kind": "explication", "subject": "cae_6.1.1"}).json()
     assert [h["subject"] for h in both] == ["cae_6.1.1.2"]
     bad = client.get(base + "/historique", {"kind": "mystere"})
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     [detail] = bad.json()["detail"]
     assert detail["field"] == "kind" and "mystere" in detail["reason"] and "statut" in detail["reason"]
 

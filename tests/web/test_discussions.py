@@ -87,12 +87,12 @@ def test_api_bad_input_names_the_field(collectivite: Collectivite, editor: Membe
     client = editor.client()
     base = f"/api/collectivites/{collectivite.pk}/discussions"
     response = post(client, base, {"action_id": "cae_0", "texte": "x"})
-    assert response.status_code == 400 and response.json()["detail"][0]["field"] == "action_id"
+    assert response.status_code == 422 and response.json()["detail"][0]["field"] == "action_id"
     response = post(client, base, {"action_id": "cae_6.1.1"})
-    assert response.status_code == 400 and response.json()["detail"][0]["field"] == "texte"
+    assert response.status_code == 422 and response.json()["detail"][0]["field"] == "texte"
     d = services.open_discussion(collectivite, editor.user, "cae_6.1.1", "Ouverte")
     response = post(client, f"{base}/{d.pk}/etat", {"etat": "peut-etre"}, "put")
-    assert response.status_code == 400 and response.json()["detail"][0]["field"] == "etat"
+    assert response.status_code == 422 and response.json()["detail"][0]["field"] == "etat"
     assert client.get(base, {"etat": "fermee"}).json() == []
     assert (
         "/api/collectivites/{collectivite_id}/discussions" in client.get("/api/openapi.json").json()["paths"]

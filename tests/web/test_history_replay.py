@@ -130,9 +130,9 @@ def test_past_scores_api(version: ReferentielVersion, collectivite: Collectivite
     local = timezone.localtime(t1).replace(tzinfo=None).isoformat()
     assert client.get(f"{base}/scores", {"date": local}).json()["referentiels"]["cae"] == at_t1
 
-    assert client.get(f"{base}/scores", {"date": "hier"}).status_code == 400
+    assert client.get(f"{base}/scores", {"date": "hier"}).status_code == 422
     unknown = client.get(f"{base}/scores", {"date": t1.isoformat(), "referentiel": "xyz"})
-    assert unknown.status_code == 400 and unknown.json()["detail"][0]["field"] == "referentiel"
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["field"] == "referentiel"
     reader = make_member(collectivite, Role.LECTURE, "lea").client()
     assert reader.get(f"{base}/scores", {"date": t1.isoformat()}).status_code == 200
     foreign = make_collectivite("Ailleurs", "commune", 8_000)

@@ -3,29 +3,55 @@ the statuts: every member reads and lecture never writes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Schema
-from ninja.errors import HttpError
+from ninja import Field, NinjaAPI
+from pydantic import StrictStr
 
+# jalon.web.api imports this module only while it builds the API, once it is itself loaded.
+from jalon.web.api import READ_ERRORS, WRITE_ERRORS, ApiError, Out, Strict, _member, _user
 from jalon.web.discussions import services
-from jalon.web.discussions.models import Discussion
+from jalon.web.discussions.models import Discussion, Etat
 
 ONE = "/collectivites/{collectivite_id}/discussions/{discussion_id}"
 
+EtatValue = Literal["ouverte", "fermee"]
+assert set(EtatValue.__args__) == set(Etat.values)  # type: ignore[attr-defined]
 
-class DiscussionIn(Schema):
+
+class DiscussionIn(Strict):
+    action_id: StrictStr
+    texte: StrictStr
+
+
+class CommentaireIn(Strict):
+    texte: StrictStr
+
+
+class EtatIn(Strict):
+    etat: EtatValue
+    texte: StrictStr = Field(
+        default="",
+        description="un commentaire : le dernier mot avant de fermer, le premier après avoir rouvert ; "
+        "refusé (422) sur une discussion déjà fermée",
+    )
+
+
+class CommentaireOut(Out):
+    id: int
+    author: str | None
+    texte: str
+    created_at: str
+
+
+class DiscussionOut(Out):
+    id: int
     action_id: str
-    texte: str
-
-
-class CommentaireIn(Schema):
-    texte: str
-
-
-class EtatIn(Schema):
     etat: str
+    created_by: str | None
+    created_at: str
+    commentaires: list[CommentaireOut]
 
 
 def discussion_out(d: Discussion) -> dict[str, Any]:
@@ -54,46 +80,62 @@ def _reload(d: Discussion) -> Discussion:
 
 
 def add_routes(api: NinjaAPI) -> None:
-    # Imported here: jalon.web.api imports this module while it builds the API.
-    from jalon.web.api import _member, _user
-
     def _discussion(request: HttpRequest, collectivite_id: int, discussion_id: int) -> Discussion:
         c, _ = _member(request, collectivite_id, write=True)
         found = services.find(c, discussion_id)
         if found is None:
-            raise HttpError(404, "discussion introuvable")
+            raise ApiError(404, "discussion_id", "discussion introuvable")
         return found
 
-    @api.get("/collectivites/{collectivite_id}/discussions", tags=["discussions"])
+    @api.get(
+        "/collectivites/{collectivite_id}/discussions",
+        tags=["discussions"],
+        response={200: list[DiscussionOut], **READ_ERRORS},
+    )
     def list_discussions(
-        request: HttpRequest, collectivite_id: int, action_id: str | None = None, etat: str | None = None
+        request: HttpRequest,
+        collectivite_id: int,
+        action_id: str | None = None,
+        etat: EtatValue | None = None,
     ) -> list[dict[str, Any]]:
-        """Threads, newest first, filterable by action id and état (ouverte, fermee)."""
+        """Threads, newest first, filterable by action id and état (ouverte, fermee; another value is
+        a 422)."""
         c, _ = _member(request, collectivite_id)
         return [
             discussion_out(d) for d in services.discussions_of(c, {action_id} if action_id else None, etat)
         ]
 
-    @api.post("/collectivites/{collectivite_id}/discussions", tags=["discussions"])
+    @api.post(
+        "/collectivites/{collectivite_id}/discussions",
+        tags=["discussions"],
+        response={200: DiscussionOut, **WRITE_ERRORS},
+    )
     def open_discussion(request: HttpRequest, collectivite_id: int, body: DiscussionIn) -> dict[str, Any]:
         """Open a thread on an action with its first comment."""
         c, _ = _member(request, collectivite_id, write=True)
         d = services.open_discussion(c, _user(request), body.action_id, body.texte)
         return discussion_out(_reload(d))
 
-    @api.post(ONE + "/commentaires", tags=["discussions"])
+    @api.post(ONE + "/commentaires", tags=["discussions"], response={200: DiscussionOut, **WRITE_ERRORS})
     def add_commentaire(
-        request: HttpRequest, collectivite_id: int, discussion_id: int, body: CommentaireIn
+        request: HttpRequest,
+        collectivite_id: int,
+        discussion_id: int,
+        body: CommentaireIn,
     ) -> dict[str, Any]:
+        """Comment an open thread (a closed one is a 422: reopen it first)."""
         d = _discussion(request, collectivite_id, discussion_id)
         services.comment(d, _user(request), body.texte)
         return discussion_out(_reload(d))
 
-    @api.put(ONE + "/etat", tags=["discussions"])
+    @api.put(ONE + "/etat", tags=["discussions"], response={200: DiscussionOut, **WRITE_ERRORS})
     def set_etat(
-        request: HttpRequest, collectivite_id: int, discussion_id: int, body: EtatIn
+        request: HttpRequest,
+        collectivite_id: int,
+        discussion_id: int,
+        body: EtatIn,
     ) -> dict[str, Any]:
-        """Close (``fermee``) or reopen (``ouverte``) a thread."""
+        """Close (``fermee``) or reopen (``ouverte``) a thread, with an optional comment."""
         d = _discussion(request, collectivite_id, discussion_id)
-        services.set_etat(d, body.etat)
+        services.set_etat(d, body.etat, _user(request), body.texte)
         return discussion_out(_reload(d))

@@ -8,10 +8,11 @@ from django.db import transaction
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.discussions.models import Commentaire, Discussion, Etat
 from jalon.web.referentiels.services import current_version, loaded_version
-from jalon.web.statuts.services import MAX_TEXT, InputError
+from jalon.web.statuts.services import InputError, check_text
 
 
 def _check_action(action_id: str) -> None:
+    check_text("action_id", action_id)
     version = current_version()
     if version is None:
         raise InputError("referentiel", "aucun référentiel importé")
@@ -24,8 +25,7 @@ def _check_texte(texte: str) -> str:
     texte = texte.strip()
     if not texte:
         raise InputError("texte", "le commentaire est vide")
-    if len(texte) > MAX_TEXT:
-        raise InputError("texte", f"texte trop long : {len(texte)} caractères, {MAX_TEXT} au plus")
+    check_text("texte", texte)
     return texte
 
 
@@ -42,7 +42,10 @@ def open_discussion(collectivite: Collectivite, user: User, action_id: str, text
 
 
 def find(collectivite: Collectivite, discussion_id: int) -> Discussion | None:
-    """A discussion of this collectivité (None for another collectivité's, as if it did not exist)."""
+    """A discussion of this collectivité (None for another collectivité's, as if it did not exist, and
+    for an id no database row can have)."""
+    if not 0 < discussion_id < 2**63:
+        return None
     return Discussion.objects.filter(collectivite=collectivite, pk=discussion_id).first()
 
 
@@ -53,11 +56,31 @@ def comment(discussion: Discussion, user: User, texte: str) -> Commentaire:
     return Commentaire.objects.create(discussion=discussion, author=user, texte=texte)
 
 
-def set_etat(discussion: Discussion, etat: str) -> None:
+def set_etat(discussion: Discussion, etat: str, user: User | None = None, texte: str = "") -> None:
+    """Close or reopen a thread, with an optional comment by ``user``: the last word before closing,
+    the first after reopening. A comment sent to close a thread already closed is refused, never
+    dropped: a closed thread takes no comment."""
     if etat not in Etat.values:
         raise InputError("etat", f"état inconnu {etat!r} ; valeurs possibles : {', '.join(Etat.values)}")
-    discussion.etat = etat
-    discussion.save(update_fields=["etat"])
+    if texte.strip():
+        texte = _check_texte(texte)
+        if user is None:
+            raise InputError("texte", "un commentaire a besoin d'un auteur")
+        if etat == Etat.FERMEE and discussion.etat == Etat.FERMEE:
+            raise InputError(
+                "texte",
+                "la discussion est déjà fermée : rouvrez-la pour commenter (commentaire non enregistré)",
+            )
+    else:
+        texte = ""
+    with transaction.atomic():
+        if texte and discussion.etat == Etat.OUVERTE:
+            Commentaire.objects.create(discussion=discussion, author=user, texte=texte)
+            texte = ""
+        discussion.etat = etat
+        discussion.save(update_fields=["etat"])
+        if texte:  # reopened: the comment follows
+            Commentaire.objects.create(discussion=discussion, author=user, texte=texte)
 
 
 def discussions_of(
@@ -68,5 +91,7 @@ def discussions_of(
     if action_ids is not None:
         found = found.filter(action_id__in=action_ids)
     if etat:
+        if etat not in Etat.values:
+            raise InputError("etat", f"état inconnu {etat!r} ; valeurs possibles : {', '.join(Etat.values)}")
         found = found.filter(etat=etat)
     return list(found.prefetch_related("commentaires__author"))

@@ -89,10 +89,8 @@ def discussion(request: HttpRequest, collectivite_id: int, discussion_id: int) -
         if do == "commenter":
             services.comment(found, user_of(request), request.POST.get("texte", ""))
         elif do in ("fermer", "rouvrir"):
-            texte = request.POST.get("texte", "").strip()
-            if texte and found.etat == Etat.OUVERTE:
-                services.comment(found, user_of(request), texte)  # a last word before closing
-            services.set_etat(found, Etat.FERMEE if do == "fermer" else Etat.OUVERTE)
+            etat = Etat.FERMEE if do == "fermer" else Etat.OUVERTE
+            services.set_etat(found, etat, user_of(request), request.POST.get("texte", ""))
         else:
             raise InputError("do", f"opération inconnue {do!r}")
     except InputError as e:

@@ -157,11 +157,18 @@ def _ligne(
     )
 
 
+# Days past these overflow once turned into a moment in UTC (or the next day): refused, not a 500.
+FIRST_DAY, LAST_DAY = date(2, 1, 1), date(9998, 12, 31)
+
+
 def _day(raw: str, field: str) -> date:
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise InputError(field, f"date attendue au format AAAA-MM-JJ, pas {raw!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(field, f"date hors limites : entre {FIRST_DAY} et {LAST_DAY}")
+    return day
 
 
 def _start_of(day: date) -> datetime:
@@ -262,6 +269,8 @@ def parse_moment(raw: str) -> datetime:
         raise InputError(
             "date", f"date attendue au format AAAA-MM-JJ ou AAAA-MM-JJTHH:MM, pas {raw!r}"
         ) from None
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise InputError("date", f"date hors limites : entre {FIRST_DAY} et {LAST_DAY}")
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 

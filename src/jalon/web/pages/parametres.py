@@ -20,7 +20,7 @@ MAX_POPULATION = 100_000_000  # far above any collectivité: a typo, not a popul
 def parse_population(raw: str) -> int:
     """A number of inhabitants as people type it (« 45 000 », « 45000 »). Raises InputError."""
     cleaned = raw.replace(" ", "").replace("\xa0", "").replace("\u202f", "")
-    if not cleaned.isdigit():
+    if not (cleaned.isascii() and cleaned.isdigit()):  # "²" is a digit to str.isdigit, not to int()
         raise InputError("population", f"un nombre entier d'habitants est attendu, pas {raw!r}")
     value = int(cleaned)
     if value > MAX_POPULATION:

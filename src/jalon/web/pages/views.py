@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles.views import serve
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,8 +30,11 @@ NON_RENSEIGNE = "non_renseigne"
 
 def static(request: HttpRequest, path: str) -> FileResponse:
     """htmx and the admin's files, found by the staticfiles finders: `jalon serve` has no front server
-    and DEBUG is off, so nothing else serves them."""
-    return serve(request, path, insecure=True)
+    and DEBUG is off, so nothing else serves them. A path out of the static folders is a 404."""
+    try:
+        return serve(request, path, insecure=True)
+    except SuspiciousFileOperation:
+        raise Http404("fichier introuvable") from None
 
 
 FAVICON = Path(__file__).parent / "static" / "pages" / "favicon.svg"

@@ -9,6 +9,7 @@ it and put back only on commit, so a rolled-back write never leaves changed numb
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import threading
 from collections.abc import Iterator
@@ -26,7 +27,6 @@ from jalon.evaluation import consequences_for, scoring_tree
 from jalon.referentiel.model import Referentiel, Referentiels
 from jalon.regles.consequences import Consequence
 from jalon.scenarios import Reponse as ReponseValue
-from jalon.scenarios import check_reponse
 from jalon.scores.engine import ScoreValue
 from jalon.scores.incremental import LiveScores
 from jalon.scores.statuts import FAIT, NON_CONCERNE, PAS_FAIT, PROGRAMME, Statut
@@ -518,9 +518,43 @@ def _find_action(loaded: Referentiels, action_id: str) -> Referentiel:
     raise InputError("action_id", f"action inconnue : {action_id!r}")
 
 
-def _check_text(field: str, text: str) -> None:
+def check_characters(field: str, text: str) -> None:
+    """Refuse what no database stores as text: a NUL character (PostgreSQL refuses it) and a lone
+    UTF-16 surrogate (``"\\ud800"`` in JSON: it has no UTF-8 encoding). Raises InputError."""
+    if "\x00" in text:
+        raise InputError(field, "le caractère nul (U+0000) n'est pas accepté")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            field, "texte invalide : il contient une demi-paire de substitution UTF-16"
+        ) from None
+
+
+def check_text(field: str, text: str) -> None:
+    """A free text as stored: at most MAX_TEXT characters, each one storable. Raises InputError."""
+    check_characters(field, text)
     if len(text) > MAX_TEXT:
         raise InputError(field, f"texte trop long : {len(text)} caractères, {MAX_TEXT} au plus")
+
+
+def check_reponse(loaded: Referentiels, question_id: str, valeur: ReponseValue) -> str | None:
+    """Why ``valeur`` is not a valid answer to the question, in French, or None (the engine's
+    ``jalon.scenarios.check_reponse`` says it in English, for the command line)."""
+    question = loaded.questions.get(question_id)
+    if question is None:
+        return f"question inconnue : {question_id!r}"
+    if question.type == "binaire" and valeur not in ("OUI", "NON"):
+        return f"une question binaire se répond OUI ou NON, pas {valeur!r}"
+    if question.type == "choix":
+        choices = [c.id for c in question.choix]
+        if valeur not in choices:
+            return f"{valeur!r} n'est pas l'un des choix : {', '.join(choices)}"
+    if question.type == "proportion" and (
+        isinstance(valeur, str | bool) or not math.isfinite(valeur) or not 0.0 <= valeur <= 1.0
+    ):
+        return f"une proportion est un nombre entre 0 et 1, pas {valeur!r}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -631,7 +665,7 @@ class _StatutWrite:
 
 
 def set_explication(collectivite: Collectivite, user: User, action_id: str, texte: str) -> None:
-    _check_text("texte", texte)
+    check_text("texte", texte)
     _, loaded = _version()
     _find_action(loaded, action_id)
     with _writing(collectivite.pk):
@@ -654,32 +688,43 @@ def set_explication(collectivite: Collectivite, user: User, action_id: str, text
         )
 
 
+class _Keep:
+    """The type of KEEP."""
+
+
+KEEP = _Keep()  # set_reponse's valeur: leave the answer as it is
+
+
 def set_reponse(
     collectivite: Collectivite,
     user: User,
     question_id: str,
-    valeur: str | float | None,
+    valeur: str | float | _Keep | None,
     justification: str | None = None,
 ) -> None:
-    """Answer a question (None removes the answer) and/or change its justification; rescore every
-    référentiel the new consequences touch."""
+    """Answer a question (None removes the answer, KEEP leaves it unchanged) and/or change its
+    justification (None leaves it unchanged); rescore every référentiel the new consequences touch."""
     version, loaded = _version()
     if question_id not in loaded.questions:
         raise InputError("question_id", f"question inconnue : {question_id!r}")
+    if isinstance(valeur, str):
+        check_characters("valeur", valeur)
     if isinstance(valeur, bool):
         raise InputError("valeur", "une réponse est OUI, NON, l'identifiant d'un choix ou une proportion")
     if isinstance(valeur, int):
         valeur = float(valeur)
-    if valeur is not None:
+    if valeur is not None and not isinstance(valeur, _Keep):
         why = check_reponse(loaded, question_id, valeur)
         if why is not None:
             raise InputError("valeur", why)
     if justification is not None:
-        _check_text("justification", justification)
+        check_text("justification", justification)
     with _writing(collectivite.pk):
         c = _lock(collectivite)
         old = Reponse.objects.filter(collectivite=c, question_id=question_id).first()
         record = old or Reponse(collectivite=c, question_id=question_id, valeur=None)
+        if isinstance(valeur, _Keep):
+            valeur = record.valeur
         changed_valeur = record.valeur != valeur
         if changed_valeur:
             logged = HistoryEntry.objects.create(
@@ -734,6 +779,7 @@ def set_identite(
         if name == "population" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise InputError(name, "un nombre d'habitants entier et positif est attendu")
     if nom is not None:
+        check_characters("nom", nom)
         nom = nom.strip()
         longest = Collectivite._meta.get_field("nom").max_length or 0
         if not nom or len(nom) > longest:
