@@ -3,17 +3,20 @@ said on the row."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils.html import escape
 
-from jalon.web.collectivites.models import Collectivite
+from jalon.web.collectivites.models import Collectivite, Role
+from jalon.web.referentiels.services import import_folder
+from jalon.web.statuts import services
 from jalon.web.statuts.models import StatutRecord
 from jalon.web.statuts.services import MAX_TEXT
 
-from .conftest import Member
+from .conftest import Member, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +85,153 @@ def test_a_refused_explication_keeps_the_typed_text(collectivite: Collectivite, 
     refused = row(response.content.decode(), "cae_6.1.1.2")
     assert "Explication : texte trop long" in refused and f">{texte}</textarea>" in refused
     assert "<details open>" in refused and "data-unsaved data-refused" in refused
+
+
+def test_a_tache_under_a_sous_mesure_with_its_own_statut_says_the_sous_mesure_decides(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "programme")
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2", "fait")
+    html = logged_in(editor).get(mesure_url(collectivite)).content.decode()
+    note = escape(
+        "Le statut de la sous-mesure 6.1.1.2 (Fait) s'applique : celui de cette tâche ne compte pas."
+    )
+    for tache in ("cae_6.1.1.2.1", "cae_6.1.1.2.2"):  # with a statut of its own, and without
+        tache_row = row(html, tache)
+        assert note in tache_row and "supplante" in html.split(f'data-testid="row-{tache}"')[0][-80:]
+        assert "En choisir un ici retire celui de la sous-mesure." in tache_row
+    assert '<option value="programme" selected>' in row(html, "cae_6.1.1.2.1")  # still shown, greyed
+    # The tâches of a sous-mesure without a statut of its own are not annotated.
+    assert "supplante-note" not in row(html, "cae_6.1.1.3.1")
+    # A lecture member sees the same reason, without the hint about choosing.
+    reader = logged_in(make_member(collectivite, Role.LECTURE, "lea"))
+    read_row = row(reader.get(mesure_url(collectivite)).content.decode(), "cae_6.1.1.2.1")
+    assert note in read_row and "En choisir un" not in read_row
+
+
+def test_a_sous_mesure_scored_by_its_taches_says_par_taches(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    for tache in ("cae_6.1.1.1.1", "cae_6.1.1.1.2"):
+        services.set_statut(collectivite, editor.user, tache, "fait")
+    html = logged_in(editor).get(mesure_url(collectivite)).content.decode()
+    sous_mesure = row(html, "cae_6.1.1.1")
+    assert '<option value="non_renseigne" selected>Par tâches</option>' in sous_mesure
+    assert "Non renseigné" not in sous_mesure and 'class="s-par_taches"' in sous_mesure
+    # Without any tâche statut, a sous-mesure is still « Non renseigné ».
+    assert '<option value="non_renseigne" selected>Non renseigné</option>' in row(html, "cae_6.1.1.3")
+    # With a statut of its own, that statut is selected; going back to the tâches is « Par tâches ».
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.1", "programme")
+    own = row(logged_in(editor).get(mesure_url(collectivite)).content.decode(), "cae_6.1.1.1")
+    assert '<option value="programme" selected>' in own and '<option value="non_renseigne">Par tâches' in own
+    reader = logged_in(make_member(collectivite, Role.LECTURE, "lea"))
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.1", None)
+    assert '<span class="muted">par tâches</span>' in row(
+        reader.get(mesure_url(collectivite)).content.decode(), "cae_6.1.1.1"
+    )
+
+
+def test_preuves_are_listed_on_their_actions(collectivite: Collectivite, editor: Member) -> None:
+    html = logged_in(editor).get(mesure_url(collectivite)).content.decode()
+    listed = row(html, "cae_6.1.1.3")
+    assert "<summary>Preuves attendues (1)</summary>" in listed
+    assert "<strong>Convention de partenariat signée, avec ses objectifs et son calendrier</strong>" in listed
+    assert "La convention ou la charte signée avec les partenaires" in listed
+    assert "Preuves attendues" not in row(html, "cae_6.1.1.2")
+    other = logged_in(editor).get(mesure_url(collectivite, "cae_6.1.2")).content.decode()
+    for action_id in ("cae_6.1.2.1", "cae_6.1.2.3"):  # one preuve for two actions
+        assert "Compte rendu de la dernière réunion des élus référents climat" in row(other, action_id)
+
+
+def points_change(html: str, action_id: str) -> str:
+    found = row(html, action_id).split(f'data-testid="points-change-{action_id}">')
+    return found[1].split("</span>")[0] if len(found) > 1 else ""
+
+
+def test_a_change_of_points_names_its_cause(collectivite: Collectivite, editor: Member) -> None:
+    client = logged_in(editor)
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "non_concerne")
+    html = client.get(mesure_url(collectivite)).content.decode()
+    assert "avant personnalisation" not in html
+    assert (
+        points_change(html, "cae_6.1.1.2.1")
+        == "(0,3 au référentiel : non concernée (statut de la collectivité))"
+    )
+    assert points_change(html, "cae_6.1.1.2.2") == (
+        "(0,3 au référentiel : reçoit une part des points de 6.1.1.2.1, non concernée ou désactivée)"
+    )
+    assert points_change(html, "cae_6.1.1.2") == "" and points_change(html, "cae_6.1.1.3.1") == ""
+
+    # A sous-mesure non concernée: its tâches say so, and its siblings and their tâches receive.
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.4", "non_concerne")
+    html = client.get(mesure_url(collectivite)).content.decode()
+    assert points_change(html, "cae_6.1.1.4.1").endswith(
+        "au référentiel : sa sous-mesure 6.1.1.4 non concernée (statut de la collectivité))"
+    )
+    assert "reçoit une part des points de 6.1.1.4," in points_change(html, "cae_6.1.1.3")
+    assert "sa sous-mesure 6.1.1.3 reçoit une part des points de 6.1.1.4," in points_change(
+        html, "cae_6.1.1.3.1"
+    )
+
+    # Every tâche non concernée: the sous-mesure is too.
+    for tache in ("cae_6.1.1.1.1", "cae_6.1.1.1.2"):
+        services.set_statut(collectivite, editor.user, tache, "non_concerne")
+    html = client.get(mesure_url(collectivite)).content.decode()
+    assert points_change(html, "cae_6.1.1.1").endswith(": non concernée : toutes ses tâches le sont)")
+
+    # Désactivée by the demo's rule: the tâche and its siblings say so.
+    services.set_reponse(collectivite, editor.user, "demo_cep", "demo_cep_syndicat")
+    html = client.get(mesure_url(collectivite, "cae_6.1.2")).content.decode()
+    assert points_change(html, "cae_6.1.2.2.1").endswith(": désactivée par une règle de personnalisation)")
+    assert "reçoit une part des points de 6.1.2.2.1" in points_change(html, "cae_6.1.2.2.2")
+
+
+def test_the_mesure_line_names_what_changed_its_points(collectivite: Collectivite, editor: Member) -> None:
+    client = logged_in(editor)
+    html = client.get(mesure_url(collectivite)).content.decode()
+    assert "potentiel de la collectivité : 6,0 — le potentiel est celui du référentiel" in html
+    services.set_reponse(collectivite, editor.user, "demo_jumelage", "NON")
+    html = client.get(mesure_url(collectivite)).content.decode()
+    line = html.split('data-testid="mesure-points">')[1].split("</p>")[0]
+    assert "somme de ses sous-mesures (6.1.1.5 : voir leur ligne)" in line
+    # Its potentiel, the sum of its sous-mesures, is below its points: the official engine shares the
+    # difference among all of them.
+    assert points_change(html, "cae_6.1.1.1").endswith(
+        ": sa mesure 6.1.1 passe à 5,25 points, répartis au prorata (× 0,875))"
+    )
+
+
+@pytest.fixture
+def official(collectivite: Collectivite, referentiels_dir: Path) -> Collectivite:
+    """The collectivité, with the official CAE/ECI imported as the current version."""
+    import_folder(referentiels_dir)
+    return collectivite
+
+
+def test_regulatory_sous_mesures_say_they_are_prerequisites(official: Collectivite, editor: Member) -> None:
+    client = logged_in(editor)
+    html = client.get(mesure_url(official, "cae_1.1.2")).content.decode()
+    assert "0,0 / 0,0" in row(html, "cae_1.1.2.0")
+    assert "Prérequis réglementaire du label : 0 point, mais exigé pour la labellisation" in row(
+        html, "cae_1.1.2.0"
+    )
+    assert "Prérequis réglementaire du label (sous-mesure 1.1.2.0)" in row(html, "cae_1.1.2.0.1")
+    assert "Prérequis réglementaire" not in row(html, "cae_1.1.2.1")
+    eci = client.get(mesure_url(official, "eci_2.4")).content.decode()
+    assert "Prérequis réglementaire du label : 0 point" in row(eci, "eci_2.4.0")
+
+
+def test_official_preuves_and_texts_on_the_mesure_page(official: Collectivite, editor: Member) -> None:
+    client = logged_in(editor)
+    html = client.get(mesure_url(official, "cae_1.1.1")).content.decode()
+    listed = row(html, "cae_1.1.1.3")
+    assert "Preuves attendues (" in listed
+    assert "<strong>Rapports diagnostic, stratégie et plan d&#x27;actions du PCAET</strong>" in listed
+    assert "PCAET avec EES et résumé non technique" in listed
+    # The Contexte of 6.1.1 shows its links as links.
+    page = client.get(mesure_url(official, "cae_6.1.1")).content.decode()
+    assert (
+        '<a href="https://www.diplomatie.gouv.fr" rel="noopener noreferrer">https://www.diplomatie.gouv.fr</a>'
+        in page
+    )
+    assert "&lt;a href" not in page

@@ -11,13 +11,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from jalon.referentiel.model import Referentiel
+from jalon.referentiel.model import Action, Preuve, Referentiel, Referentiels
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write
 from jalon.web.discussions.services import discussions_of
 from jalon.web.pages.common import (
     bars,
     is_htmx,
+    loaded,
+    markdown,
     member,
     mesure_of,
     nombre,
@@ -80,6 +82,158 @@ def _write(request: HttpRequest, c: Collectivite, subtree: list[str]) -> str:
     return target
 
 
+KINDS = ("mesure", "sous-mesure", "tâche")
+PREREQUIS = "Prérequis réglementaire du label : 0 point, mais exigé pour la labellisation"
+
+
+def _kind(referentiel: Referentiel, action: Action) -> str:
+    return KINDS[min(max(action.depth - referentiel.action_level, 0), len(KINDS) - 1)]
+
+
+def _named(referentiel: Referentiel, action: Action) -> str:
+    return f"{_kind(referentiel, action)} {action.identifiant}"
+
+
+def _prerequis(referentiel: Referentiel, action: Action) -> Action | None:
+    """The regulatory sous-mesure an action is or belongs to: the référentiels number it x.y.0 and give it
+    0 point (cae 1.1.2.0, eci 2.4.0…); it counts for nothing in the score but the label requires it."""
+    while action.depth > referentiel.action_level and action.parent is not None:
+        if action.identifiant.rsplit(".", 1)[-1] == "0" and action.points == 0:
+            return action
+        action = referentiel.actions[action.parent]
+    return None
+
+
+def _decided_by(referentiel: Referentiel, action: Action, statuts: Mapping[str, StatutRecord]) -> str | None:
+    """Why a tâche's own statut does not count: its sous-mesure has a statut of its own, which the score
+    takes instead of the tâches' (SCORING-SPEC §2.4, phase 5)."""
+    if action.depth <= referentiel.action_level + 1 or action.parent is None:
+        return None
+    parent = statuts.get(action.parent)
+    if parent is None:
+        return None
+    sous_mesure = referentiel.actions[action.parent]
+    return (
+        f"Le statut de la sous-mesure {sous_mesure.identifiant} ({parent.get_avancement_display()}) "
+        "s'applique"
+    )
+
+
+def _factor(actions: Mapping[str, Action], scores: Mapping[str, Mapping[str, Any]], action: Action) -> float:
+    """The product of the personnalisation's reduction factors that apply to an action (its own rule's
+    and its ancestors'): read on the nearest node with a ``point_potentiel_perso`` (SCORING-SPEC §2.3)."""
+    node: Action | None = action
+    while node is not None:
+        s = scores[node.id]
+        perso, ref = s["point_potentiel_perso"], s["point_referentiel"]
+        if perso is not None and ref and not s["desactive"]:
+            return float(perso) / float(ref)
+        node = actions[node.parent] if node.parent is not None else None
+    return 1.0
+
+
+def _rescale(referentiel: Referentiel, scores: Mapping[str, Mapping[str, Any]], action: Action) -> float:
+    """How much a node's potentiel differs from its personalised points: its children are multiplied
+    by this (SCORING-SPEC §2.4, phase 4). 1 above the mesures, where nothing is rescaled."""
+    if action.depth < referentiel.action_level:
+        return 1.0
+    s = scores[action.id]
+    personalised = float(s["point_referentiel"]) * _factor(referentiel.actions, scores, action)
+    if not personalised:
+        return 1.0
+    ratio = float(s["point_potentiel"]) / personalised
+    # Scores are rounded to 3 decimals: a smaller difference is rounding, not a rescaling.
+    return 1.0 if abs(float(s["point_potentiel"]) - personalised) < 0.0015 else ratio
+
+
+def _times(factor: float) -> str:
+    return f"× {nombre(round(factor, 3))}"
+
+
+def _points_change(
+    referentiel: Referentiel,
+    action: Action,
+    scores: Mapping[str, Mapping[str, Any]],
+    statuts: Mapping[str, StatutRecord],
+) -> str | None:
+    """Why an action's potentiel differs from its points in the référentiel, as far as the scores and
+    the statuts tell apart (SCORING-SPEC §2.3-2.4): désactivée by a personnalisation rule, non concernée
+    by the collectivité's statut (its own, an ancestor's, or all its children's), reduced by a rule (its
+    own or an ancestor's), given a share of a non concernée sibling's points, or rescaled with a parent
+    whose potentiel is the sum of its children. None when unchanged."""
+    s = scores[action.id]
+    if s["point_potentiel"] == s["point_referentiel"]:
+        return None
+    actions = referentiel.actions
+    line = [action]  # the action and its ancestors down to the mesure
+    while line[-1].parent is not None and line[-1].depth > referentiel.action_level:
+        line.append(actions[line[-1].parent])
+
+    def who(node: Action) -> str:
+        return "" if node is action else f"sa {_named(referentiel, node)} "
+
+    if s["desactive"]:
+        top = action
+        while top.parent is not None and scores[top.parent]["desactive"]:
+            top = actions[top.parent]
+        return f"{who(top)}désactivée par une règle de personnalisation"
+    for node in line:
+        record = statuts.get(node.id)
+        if record is not None and record.avancement == Avancement.NON_CONCERNE:
+            return f"{who(node)}non concernée (statut de la collectivité)"
+    if not s["concerne"]:
+        children = "sous-mesures" if action.depth == referentiel.action_level else "tâches"
+        return f"non concernée : toutes ses {children} le sont"
+    causes = []
+    for node in line:
+        above = actions[node.parent] if node.parent is not None else None
+        own = _factor(actions, scores, node) / (_factor(actions, scores, above) if above else 1.0)
+        if abs(own - 1) > 1e-9:
+            causes.append(f"{who(node)}réduite par une règle de personnalisation ({_times(own)})")
+        siblings = above.children if above is not None and node.depth > referentiel.action_level else ()
+        gone = [actions[i].identifiant for i in siblings if i != node.id and not scores[i]["concerne"]]
+        if gone and scores[node.id]["point_potentiel"]:
+            plural = "s" if len(gone) > 1 else ""
+            causes.append(
+                f"{who(node)}reçoit une part des points de {', '.join(gone)}, "
+                f"non concernée{plural} ou désactivée{plural}"
+            )
+        elif node is not action:
+            # A parent whose potentiel is the sum of its children and differs from its points shares
+            # that difference among them all (the official engine's rescaling).
+            inherited = _rescale(referentiel, scores, above) if above is not None else 1.0
+            ns = scores[node.id]
+            expected = float(ns["point_referentiel"]) * _factor(actions, scores, node) * inherited
+            # Scores are rounded to 3 decimals: a smaller difference is rounding, not a rescaling.
+            if expected and abs(float(ns["point_potentiel"]) - expected) >= 0.0015:
+                rescaled = float(ns["point_potentiel"]) / expected
+                causes.append(
+                    f"{who(node)}passe à {nombre(scores[node.id]['point_potentiel'])} points, répartis "
+                    f"au prorata ({_times(rescaled)})"
+                )
+    if not causes:
+        # Scored from its children: say which of them changed for a reason of their own.
+        children = "sous-mesures" if action.depth == referentiel.action_level else "tâches"
+        changed = [
+            actions[i].identifiant
+            for i in action.children
+            if not scores[i]["concerne"]
+            or abs(_factor(actions, scores, actions[i]) - _factor(actions, scores, action)) > 1e-9
+        ]
+        causes.append(
+            f"somme de ses {children}" + (f" ({', '.join(changed)} : voir leur ligne)" if changed else "")
+        )
+    return " ; ".join(causes)
+
+
+def _preuves_by_action(referentiels: Referentiels) -> dict[str, list[Preuve]]:
+    by_action: dict[str, list[Preuve]] = {}
+    for preuve in referentiels.preuves:
+        for action_id in preuve.action_ids:
+            by_action.setdefault(action_id, []).append(preuve)
+    return by_action
+
+
 def _shown_statut(statut: StatutRecord | None, posted: Mapping[str, str] | None) -> dict[str, str]:
     """What a row's statut control shows: what was just typed when it was refused (kept, not lost),
     else what is saved."""
@@ -117,6 +271,7 @@ def _live_context(
     writer = can_write(role)
     refused_statut = posted if posted is not None and "texte" not in posted else None
     refused_texte = posted.get("texte") if posted is not None and "texte" in posted else None
+    preuves = _preuves_by_action(loaded())
     nodes = []
     for node_id in subtree_ids:
         node = referentiel.actions[node_id]
@@ -125,6 +280,10 @@ def _live_context(
         below = node.depth > referentiel.action_level  # a sous-mesure or a tâche
         refused_here = bool(error) and node_id == error_at and below
         explication = explications.get(node_id, "")
+        prerequis = _prerequis(referentiel, node)
+        # A sous-mesure scored from its tâches: its control says « Par tâches », not « Non renseigné ».
+        par_taches = node.depth == referentiel.action_level + 1 and any(c in statuts for c in node.children)
+        decided_by = _decided_by(referentiel, node, statuts)
         nodes.append(
             {
                 "action": node,
@@ -132,7 +291,21 @@ def _live_context(
                 "bars": bars(s),
                 "points": f"{nombre(s['point_fait'])} / {nombre(s['point_potentiel'])}",
                 "statut": statut,
-                "statut_class": statut.avancement if statut else "non_renseigne",
+                "statut_class": statut.avancement
+                if statut
+                else "par_taches"
+                if par_taches
+                else "non_renseigne",
+                "par_taches": par_taches,
+                "decided_by": decided_by,
+                "prerequis": prerequis is not None,
+                "prerequis_note": PREREQUIS
+                if prerequis is node
+                else f"Prérequis réglementaire du label (sous-mesure {prerequis.identifiant})"
+                if prerequis is not None
+                else "",
+                "points_change": _points_change(referentiel, node, scores, statuts),
+                "preuves": [(p.nom, markdown(p.description)) for p in preuves.get(node_id, [])],
                 "shown": _shown_statut(statut, refused_statut if refused_here else None),
                 "explication": explication,
                 "explication_shown": refused_texte
@@ -166,8 +339,9 @@ def _live_context(
         "mesure_bars": bars(s),
         "root_scores": scores[referentiel.id],
         "root_bars": bars(scores[referentiel.id]),
-        # Points before personnalisation (the référentiel's) and after it (the potentiel).
+        # Points in the référentiel and the potentiel, and why they differ.
         "perso_changed": s["point_potentiel"] != s["point_referentiel"],
+        "mesure_change": _points_change(referentiel, action, scores, statuts),
         # The mesure's own explication form is further down the page (refused: what was typed).
         "explication_refused": error_at == action_id and refused_texte is not None,
         "explication": refused_texte
