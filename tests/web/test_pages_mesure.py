@@ -169,9 +169,7 @@ def test_a_change_of_points_names_its_cause(collectivite: Collectivite, editor: 
         "au référentiel : sa sous-mesure 6.1.1.4 non concernée (statut de la collectivité))"
     )
     assert "reçoit une part des points de 6.1.1.4," in points_change(html, "cae_6.1.1.3")
-    assert "sa sous-mesure 6.1.1.3 reçoit une part des points de 6.1.1.4," in points_change(
-        html, "cae_6.1.1.3.1"
-    )
+    assert "comme sa sous-mesure 6.1.1.3 (voir sa ligne)" in points_change(html, "cae_6.1.1.3.1")
 
     # Every tâche non concernée: the sous-mesure is too.
     for tache in ("cae_6.1.1.1.1", "cae_6.1.1.1.2"):
@@ -235,3 +233,24 @@ def test_official_preuves_and_texts_on_the_mesure_page(official: Collectivite, e
         in page
     )
     assert "&lt;a href" not in page
+
+
+def test_official_points_changes_name_their_cause(official: Collectivite, editor: Member) -> None:
+    # An EPCI of 45 000 inhabitants: the rules désactivent 1.1.2.1 (to 0 first: nothing to share) and
+    # raise 1.1.2.2 by 5/4.
+    html = logged_in(editor).get(mesure_url(official, "cae_1.1.2")).content.decode()
+    assert (
+        points_change(html, "cae_1.1.2.1")
+        == "(2,0 au référentiel : désactivée par une règle de personnalisation)"
+    )
+    assert points_change(html, "cae_1.1.2.1.1") == (
+        "(0,4 au référentiel : sa sous-mesure 1.1.2.1 désactivée par une règle de personnalisation)"
+    )
+    assert (
+        points_change(html, "cae_1.1.2.2")
+        == "(4,0 au référentiel : augmentée par une règle de personnalisation (× 1,25))"
+    )
+    assert (
+        points_change(html, "cae_1.1.2.2.1")
+        == "(0,8 au référentiel : comme sa sous-mesure 1.1.2.2 (voir sa ligne))"
+    )

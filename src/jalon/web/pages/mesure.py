@@ -132,20 +132,6 @@ def _factor(actions: Mapping[str, Action], scores: Mapping[str, Mapping[str, Any
     return 1.0
 
 
-def _rescale(referentiel: Referentiel, scores: Mapping[str, Mapping[str, Any]], action: Action) -> float:
-    """How much a node's potentiel differs from its personalised points: its children are multiplied
-    by this (SCORING-SPEC §2.4, phase 4). 1 above the mesures, where nothing is rescaled."""
-    if action.depth < referentiel.action_level:
-        return 1.0
-    s = scores[action.id]
-    personalised = float(s["point_referentiel"]) * _factor(referentiel.actions, scores, action)
-    if not personalised:
-        return 1.0
-    ratio = float(s["point_potentiel"]) / personalised
-    # Scores are rounded to 3 decimals: a smaller difference is rounding, not a rescaling.
-    return 1.0 if abs(float(s["point_potentiel"]) - personalised) < 0.0015 else ratio
-
-
 def _times(factor: float) -> str:
     return f"× {nombre(round(factor, 3))}"
 
@@ -185,31 +171,35 @@ def _points_change(
         children = "sous-mesures" if action.depth == referentiel.action_level else "tâches"
         return f"non concernée : toutes ses {children} le sont"
     causes = []
-    for node in line:
-        above = actions[node.parent] if node.parent is not None else None
-        own = _factor(actions, scores, node) / (_factor(actions, scores, above) if above else 1.0)
-        if abs(own - 1) > 1e-9:
-            causes.append(f"{who(node)}réduite par une règle de personnalisation ({_times(own)})")
-        siblings = above.children if above is not None and node.depth > referentiel.action_level else ()
-        gone = [actions[i].identifiant for i in siblings if i != node.id and not scores[i]["concerne"]]
-        if gone and scores[node.id]["point_potentiel"]:
+    above = actions[action.parent] if action.parent is not None else None
+    own = _factor(actions, scores, action) / (_factor(actions, scores, above) if above else 1.0)
+    if abs(own - 1) > 1e-9:
+        how = "réduite" if own < 1 else "augmentée"
+        causes.append(f"{how} par une règle de personnalisation ({_times(own)})")
+    if above is not None and action.depth > referentiel.action_level:
+        parent = scores[above.id]
+        personalised = float(parent["point_referentiel"]) * _factor(actions, scores, above)
+        # The official engine multiplies the children of a node whose potentiel is not its personalised
+        # points by their ratio (phase 4); a share of a sibling's points comes on top.
+        rescale = float(parent["point_potentiel"]) / personalised if personalised else 1.0
+        expected = float(s["point_referentiel"]) * _factor(actions, scores, action) * rescale
+        gone = [
+            actions[i].identifiant for i in above.children if i != action.id and not scores[i]["concerne"]
+        ]
+        if gone and float(s["point_potentiel"]) - expected >= 0.0015:  # beyond rounding
             plural = "s" if len(gone) > 1 else ""
             causes.append(
-                f"{who(node)}reçoit une part des points de {', '.join(gone)}, "
+                f"reçoit une part des points de {', '.join(gone)}, "
                 f"non concernée{plural} ou désactivée{plural}"
             )
-        elif node is not action:
-            # A parent whose potentiel is the sum of its children and differs from its points shares
-            # that difference among them all (the official engine's rescaling).
-            inherited = _rescale(referentiel, scores, above) if above is not None else 1.0
-            ns = scores[node.id]
-            expected = float(ns["point_referentiel"]) * _factor(actions, scores, node) * inherited
-            # Scores are rounded to 3 decimals: a smaller difference is rounding, not a rescaling.
-            if expected and abs(float(ns["point_potentiel"]) - expected) >= 0.0015:
-                rescaled = float(ns["point_potentiel"]) / expected
+        if parent["point_potentiel"] != parent["point_referentiel"]:
+            # The parent's row says why, or, for the mesure, which is the first row, this one does.
+            if above.depth > referentiel.action_level:
+                causes.append(f"comme sa {_named(referentiel, above)} (voir sa ligne)")
+            elif abs(float(parent["point_potentiel"]) - personalised) >= 0.0015:
                 causes.append(
-                    f"{who(node)}passe à {nombre(scores[node.id]['point_potentiel'])} points, répartis "
-                    f"au prorata ({_times(rescaled)})"
+                    f"sa {_named(referentiel, above)} passe à {nombre(parent['point_potentiel'])} points, "
+                    f"répartis au prorata ({_times(rescale)})"
                 )
     if not causes:
         # Scored from its children: say which of them changed for a reason of their own.
