@@ -25,6 +25,19 @@ def field(page: Page, element_id: str) -> Locator:
     return page.locator(f'[id="{element_id}"]')
 
 
+def mark_rows(page: Page) -> None:
+    """Mark the rows now on the page, to tell when a save has put new ones in their place."""
+    page.evaluate("document.getElementById('mesure-live').dataset.old = 'oui'")
+
+
+def wait_for_new_rows(page: Page) -> None:
+    wait_for(
+        lambda: page.evaluate("document.getElementById('mesure-live').dataset.old || ''"),
+        lambda old: old == "",
+        "the rows answered by the save",
+    )
+
+
 def unsaved(page: Page, action_id: str) -> bool:
     return page.get_by_test_id(f"non-enregistre-{action_id}").is_visible()
 
@@ -46,9 +59,11 @@ def test_a_choice_is_never_lost_without_the_user_knowing(
     field(page, f"explication-{EXPLIQUE}").fill("Courrier au député en mars.")
 
     # Choosing a statut elsewhere saves it at once (no button), and the rows are answered again…
+    mark_rows(page)
     with page.expect_response(is_post) as posted:
         statut_control(page, CHOSEN).select_option("fait")
     assert posted.value.status == 200
+    wait_for_new_rows(page)
     wait_for(
         lambda: statuts(context, server),
         lambda saved: saved == {CHOSEN: {"avancement": "fait"}},
@@ -61,6 +76,13 @@ def test_a_choice_is_never_lost_without_the_user_knowing(
     assert unsaved(page, DETAILLE)
     assert field(page, f"explication-{EXPLIQUE}").is_visible()
     assert field(page, f"explication-{EXPLIQUE}").input_value() == "Courrier au député en mars."
+    # The same when another row's button is pressed.
+    mark_rows(page)
+    with page.expect_response(is_post) as posted:
+        row(page, CHOSEN).get_by_role("button", name="Enregistrer le statut de 6.1.1.2.1").click()
+    assert posted.value.status == 200
+    wait_for_new_rows(page)
+    assert field(page, f"fait-{DETAILLE}").input_value() == "50" and unsaved(page, DETAILLE)
 
     # Leaving the page with unsaved rows asks first; staying keeps everything.
     asked: list[str] = []
@@ -78,10 +100,12 @@ def test_a_choice_is_never_lost_without_the_user_knowing(
 
     # The three % filled in: « Détaillé » is sent by itself.
     field(page, f"programme-{DETAILLE}").fill("30")
+    mark_rows(page)
     with page.expect_response(is_post) as posted:
         field(page, f"pas_fait-{DETAILLE}").fill("20")
         field(page, f"pas_fait-{DETAILLE}").press("Tab")
     assert posted.value.status == 200
+    wait_for_new_rows(page)
     wait_for(
         lambda: statuts(context, server).get(DETAILLE),
         lambda saved: saved is not None and saved.get("avancement") == "detaille",
@@ -98,12 +122,14 @@ def test_a_refused_detaille_keeps_its_values_in_the_browser(
     login(page, server, server.admin)
     page.goto(mesure_url(server, MESURE))
     tache = "cae_6.1.1.5.2"
+    mark_rows(page)
     statut_control(page, tache).select_option("detaille")
     for name, value in (("fait", "50"), ("programme", "20"), ("pas_fait", "20")):
         field(page, f"{name}-{tache}").fill(value)
     with page.expect_response(is_post) as posted:
         field(page, f"pas_fait-{tache}").press("Tab")
     assert posted.value.status == 400
+    wait_for_new_rows(page)
     wait_for(
         lambda: row(page, tache).get_by_role("alert").inner_text(),
         lambda text: "Les trois pourcentages doivent faire 100 au total (ici 90)." in text,

@@ -1,6 +1,6 @@
 /* The mesure page's forms: no choice is lost without the user knowing.
-   - A statut is saved as soon as it is chosen; « Détaillé » once its three % are filled in (or with the
-     row's button).
+   - A statut is saved as soon as it is chosen (once the choice has settled, SETTLE_MS); « Détaillé »
+     once its three % are filled in (or with the row's button).
    - A form typed in but not saved carries data-unsaved (the stylesheet shows « Non enregistré »), and
      the page asks before it is left while one does. The server marks a refused row data-refused: its
      values are what was typed, not what is saved.
@@ -12,6 +12,9 @@
 
   var LIVE = "mesure-live";
   var PCTS = ["fait", "programme", "pas_fait"];
+  // A choice is sent once it has settled: the arrow keys on a closed <select> fire « change » at every
+  // step, and each would be a write in the history.
+  var SETTLE_MS = 400;
 
   function tracked(form) {
     return !!form && form.matches("main form[method=post]");
@@ -53,6 +56,39 @@
     }
   }
 
+  function formKey(form) {
+    var target = form.elements.action_id;
+    return form.className + "|" + (target ? target.value : "");
+  }
+
+  function findForm(key) {
+    var forms = document.querySelectorAll("main form");
+    for (var i = 0; i < forms.length; i += 1) {
+      if (formKey(forms[i]) === key) {
+        return forms[i];
+      }
+    }
+    return null;
+  }
+
+  // By key, not by element: a refresh of the rows in between replaces the form (and puts the typing back).
+  var pending = new Map();
+
+  function saveSoon(form) {
+    var key = formKey(form);
+    clearTimeout(pending.get(key));
+    pending.set(
+      key,
+      setTimeout(function () {
+        pending.delete(key);
+        var current = findForm(key);
+        if (current && current.hasAttribute("data-unsaved")) {
+          save(current);
+        }
+      }, SETTLE_MS)
+    );
+  }
+
   function pctsFilled(form) {
     return PCTS.every(function (name) {
       var field = form.elements[name];
@@ -78,10 +114,10 @@
     var select = form.elements.avancement;
     if (select.value !== "detaille") {
       if (event.target === select) {
-        save(form);
+        saveSoon(form);
       }
     } else if (pctsFilled(form)) {
-      save(form);
+      saveSoon(form);
     } else if (event.target === select) {
       form.elements.fait.focus();
     }
@@ -117,11 +153,6 @@
   });
 
   // -- keeping the other rows' typing across a swap of #mesure-live --------------------------------
-
-  function formKey(form) {
-    var target = form.elements.action_id;
-    return form.className + "|" + (target ? target.value : "");
-  }
 
   function detailsKeys(live) {
     var keys = new Map();
