@@ -11,6 +11,8 @@ from django.test import Client
 from django.utils.html import escape
 
 from jalon.web.collectivites.models import Collectivite, Role
+from jalon.web.pages.common import loaded
+from jalon.web.pages.mesure import _points_change
 from jalon.web.referentiels.services import import_folder
 from jalon.web.statuts import services
 from jalon.web.statuts.models import StatutRecord
@@ -254,3 +256,17 @@ def test_official_points_changes_name_their_cause(official: Collectivite, editor
         points_change(html, "cae_1.1.2.2.1")
         == "(0,8 au référentiel : comme sa sous-mesure 1.1.2.2 (voir sa ligne))"
     )
+
+
+def test_a_perso_above_the_mesures_is_not_taken_for_a_reduction(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    # A « score » rule gives the axe and the root a point_potentiel_perso (SCORING-SPEC §2.4, phase 6):
+    # it is no reduction factor of the mesures below.
+    services.set_reponse(collectivite, editor.user, "demo_jumelage", "NON")
+    scores = {k: dict(v) for k, v in services.scores(collectivite, "cae").items()}
+    scores["cae"]["point_potentiel_perso"] = 400.0
+    scores["cae_6"]["point_potentiel_perso"] = 400.0
+    referentiel = loaded().referentiels["cae"]
+    change = _points_change(referentiel, referentiel.actions["cae_6.1.1.1"], scores, {})
+    assert change == "sa mesure 6.1.1 passe à 5,25 points, répartis au prorata (× 0,875)"

@@ -119,16 +119,18 @@ def _decided_by(referentiel: Referentiel, action: Action, statuts: Mapping[str, 
     )
 
 
-def _factor(actions: Mapping[str, Action], scores: Mapping[str, Mapping[str, Any]], action: Action) -> float:
+def _factor(referentiel: Referentiel, scores: Mapping[str, Mapping[str, Any]], action: Action) -> float:
     """The product of the personnalisation's reduction factors that apply to an action (its own rule's
-    and its ancestors'): read on the nearest node with a ``point_potentiel_perso`` (SCORING-SPEC §2.3)."""
+    and its ancestors'): read on the nearest node with a ``point_potentiel_perso`` (SCORING-SPEC §2.3).
+    Only down to the mesure: the rules are on mesures and below, and a « score » rule gives the axe and
+    the root a ``point_potentiel_perso`` that is no factor (§2.4, phase 6)."""
     node: Action | None = action
-    while node is not None:
+    while node is not None and node.depth >= referentiel.action_level:
         s = scores[node.id]
         perso, ref = s["point_potentiel_perso"], s["point_referentiel"]
         if perso is not None and ref and not s["desactive"]:
             return float(perso) / float(ref)
-        node = actions[node.parent] if node.parent is not None else None
+        node = referentiel.actions[node.parent] if node.parent is not None else None
     return 1.0
 
 
@@ -172,17 +174,17 @@ def _points_change(
         return f"non concernée : toutes ses {children} le sont"
     causes = []
     above = actions[action.parent] if action.parent is not None else None
-    own = _factor(actions, scores, action) / (_factor(actions, scores, above) if above else 1.0)
+    own = _factor(referentiel, scores, action) / (_factor(referentiel, scores, above) if above else 1.0)
     if abs(own - 1) > 1e-9:
         how = "réduite" if own < 1 else "augmentée"
         causes.append(f"{how} par une règle de personnalisation ({_times(own)})")
     if above is not None and action.depth > referentiel.action_level:
         parent = scores[above.id]
-        personalised = float(parent["point_referentiel"]) * _factor(actions, scores, above)
+        personalised = float(parent["point_referentiel"]) * _factor(referentiel, scores, above)
         # The official engine multiplies the children of a node whose potentiel is not its personalised
         # points by their ratio (phase 4); a share of a sibling's points comes on top.
         rescale = float(parent["point_potentiel"]) / personalised if personalised else 1.0
-        expected = float(s["point_referentiel"]) * _factor(actions, scores, action) * rescale
+        expected = float(s["point_referentiel"]) * _factor(referentiel, scores, action) * rescale
         gone = [
             actions[i].identifiant for i in above.children if i != action.id and not scores[i]["concerne"]
         ]
@@ -208,7 +210,7 @@ def _points_change(
             actions[i].identifiant
             for i in action.children
             if not scores[i]["concerne"]
-            or abs(_factor(actions, scores, actions[i]) - _factor(actions, scores, action)) > 1e-9
+            or abs(_factor(referentiel, scores, actions[i]) - _factor(referentiel, scores, action)) > 1e-9
         ]
         causes.append(
             f"somme de ses {children}" + (f" ({', '.join(changed)} : voir leur ligne)" if changed else "")
