@@ -270,3 +270,16 @@ def test_a_perso_above_the_mesures_is_not_taken_for_a_reduction(
     referentiel = loaded().referentiels["cae"]
     change = _points_change(referentiel, referentiel.actions["cae_6.1.1.1"], scores, {})
     assert change == "sa mesure 6.1.1 passe à 5,25 points, répartis au prorata (× 0,875)"
+
+
+def test_rounded_personalised_points_are_no_rule_of_their_own(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    # A tâche with a rule that does not change it (a désactivation not in force) has a
+    # point_potentiel_perso rounded to 3 decimals: 0.151 for 0.3 × 0.5 under 6.1.1.5, halved by the demo.
+    services.set_reponse(collectivite, editor.user, "demo_jumelage", "NON")
+    scores = {k: dict(v) for k, v in services.scores(collectivite, "cae").items()}
+    scores["cae_6.1.1.5.1"]["point_potentiel_perso"] = 0.151
+    referentiel = loaded().referentiels["cae"]
+    change = _points_change(referentiel, referentiel.actions["cae_6.1.1.5.1"], scores, {})
+    assert change == "comme sa sous-mesure 6.1.1.5 (voir sa ligne)"

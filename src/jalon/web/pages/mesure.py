@@ -134,6 +134,16 @@ def _factor(referentiel: Referentiel, scores: Mapping[str, Mapping[str, Any]], a
     return 1.0
 
 
+def _own_rule(referentiel: Referentiel, scores: Mapping[str, Mapping[str, Any]], action: Action) -> bool:
+    """Whether a rule of the action's own changes its points (beyond its ancestors' rules): its
+    personalised points differ from what its parent's factor gives, by more than the rounding of the
+    scores to 3 decimals."""
+    above = referentiel.actions[action.parent] if action.parent is not None else None
+    ref = float(scores[action.id]["point_referentiel"])
+    inherited = _factor(referentiel, scores, above) if above is not None else 1.0
+    return abs(ref * _factor(referentiel, scores, action) - ref * inherited) >= 0.0015
+
+
 def _times(factor: float) -> str:
     return f"× {nombre(round(factor, 3))}"
 
@@ -175,7 +185,7 @@ def _points_change(
     causes = []
     above = actions[action.parent] if action.parent is not None else None
     own = _factor(referentiel, scores, action) / (_factor(referentiel, scores, above) if above else 1.0)
-    if abs(own - 1) > 1e-9:
+    if _own_rule(referentiel, scores, action):
         how = "réduite" if own < 1 else "augmentée"
         causes.append(f"{how} par une règle de personnalisation ({_times(own)})")
     if above is not None and action.depth > referentiel.action_level:
@@ -209,8 +219,7 @@ def _points_change(
         changed = [
             actions[i].identifiant
             for i in action.children
-            if not scores[i]["concerne"]
-            or abs(_factor(referentiel, scores, actions[i]) - _factor(referentiel, scores, action)) > 1e-9
+            if not scores[i]["concerne"] or _own_rule(referentiel, scores, actions[i])
         ]
         causes.append(
             f"somme de ses {children}" + (f" ({', '.join(changed)} : voir leur ligne)" if changed else "")
