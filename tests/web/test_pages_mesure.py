@@ -3,6 +3,8 @@ said on the row."""
 
 from __future__ import annotations
 
+import contextlib
+import random
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +13,12 @@ from django.test import Client
 from django.utils.html import escape
 
 from jalon.web.collectivites.models import Collectivite, Role
-from jalon.web.pages.common import loaded
+from jalon.web.pages.common import loaded, preorder
 from jalon.web.pages.mesure import _points_change
 from jalon.web.referentiels.services import import_folder
 from jalon.web.statuts import services
 from jalon.web.statuts.models import StatutRecord
-from jalon.web.statuts.services import MAX_TEXT
+from jalon.web.statuts.services import MAX_TEXT, InputError
 
 from .conftest import Member, make_member
 
@@ -283,3 +285,35 @@ def test_rounded_personalised_points_are_no_rule_of_their_own(
     referentiel = loaded().referentiels["cae"]
     change = _points_change(referentiel, referentiel.actions["cae_6.1.1.5.1"], scores, {})
     assert change == "comme sa sous-mesure 6.1.1.5 (voir sa ligne)"
+
+
+def test_every_official_mesure_page_names_each_change_of_points(
+    official: Collectivite, editor: Member
+) -> None:
+    # A twelfth of the sous-mesures and tâches given a statut (non concernée often), the first answers
+    # given: every mesure page renders, and each row whose potentiel is not its référentiel's says why.
+    rng = random.Random(8)
+    referentiels = loaded()
+    for referentiel in referentiels.referentiels.values():
+        below = [a.id for a in referentiel.actions.values() if a.depth > referentiel.action_level]
+        for action_id in rng.sample(below, len(below) // 12):
+            avancement = rng.choice(["fait", "programme", "pas_fait", "non_concerne", "non_concerne"])
+            with contextlib.suppress(InputError):  # a désactivé action takes no statut
+                services.set_statut(official, editor.user, action_id, avancement)
+    for question in list(referentiels.questions.values())[:15]:
+        valeur = "NON" if question.type == "binaire" else question.choix[0].id if question.choix else 0.5
+        services.set_reponse(official, editor.user, question.id, valeur)
+    client = logged_in(editor)
+    seen = 0
+    for referentiel in referentiels.referentiels.values():
+        scores = services.scores(official, referentiel.id)
+        for mesure in (a for a in referentiel.actions.values() if a.depth == referentiel.action_level):
+            response = client.get(mesure_url(official, mesure.id))
+            assert response.status_code == 200, mesure.id
+            html = response.content.decode()
+            for action_id in preorder(referentiel, mesure.id):
+                s = scores[action_id]
+                changed = s["point_potentiel"] != s["point_referentiel"]
+                assert bool(points_change(html, action_id)) == changed, action_id
+                seen += changed
+    assert seen > 100  # rows with a change of points, each with its cause
