@@ -134,10 +134,13 @@ def set_statut(page: Page, action_id: str, avancement: str) -> None:
     """Choose the statut and send it: the form's button if it has one (htmx may send on change). Returns
     once the server answered the write (a page load or an htmx request)."""
     control = statut_control(page, action_id)
-    buttons = control.locator("xpath=ancestor::form[1]").get_by_role("button")
+    form = control.locator("xpath=ancestor::form[1]")
+    buttons = form.get_by_role("button")
+    # A form marked data-autosave sends the statut as soon as it is chosen (« Détaillé » aside).
+    sends_itself = form.get_attribute("data-autosave") is not None and avancement != "detaille"
     with page.expect_response(is_post) as posted:
         control.select_option(avancement)
-        if buttons.count():
+        if buttons.count() and not sends_itself:
             buttons.first.click()
     assert posted.value.status < 400, posted.value.text()
 

@@ -260,13 +260,15 @@ def test_mesure_page_texts_points_and_redirects(collectivite: Collectivite, edit
     assert "<summary>Description</summary>" in page and "<summary>Exemples</summary><ul>" in page.replace(
         "\n", ""
     )
-    assert 'data-testid="mesure-score"' in page and "Points avant personnalisation : 6" in page
+    assert 'data-testid="mesure-score"' in page and "Points au référentiel : 6" in page
     services.set_reponse(collectivite, editor.user, "demo_jumelage", "NON")
     after = client.get(f"/c/{collectivite.pk}/action/cae_6.1.1/").content.decode()
     sous_mesure_scores = services.scores(collectivite, "cae")["cae_6.1.1.5"]
     assert sous_mesure_scores["point_potentiel"] != sous_mesure_scores["point_referentiel"]
     row = after.split('data-testid="row-cae_6.1.1.5"')[1].split("</tr>")[0]
-    assert f"(avant personnalisation : {sous_mesure_scores['point_referentiel']})".replace(".", ",") in row
+    # The row names the cause: the demo's rule halves 6.1.1.5.
+    referentiel = nombre(sous_mesure_scores["point_referentiel"])
+    assert f"({referentiel} au référentiel : réduite par une règle de personnalisation (× 0,5) ; " in row
     sous_mesure = client.get(f"/c/{collectivite.pk}/action/cae_6.1.1.2/")
     assert sous_mesure.status_code == 302 and sous_mesure["Location"].endswith(
         "/action/cae_6.1.1/#row-cae_6.1.1.2"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+import nh3
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest
 from django.utils.html import escape
@@ -119,13 +122,68 @@ def bar_html(b: Mapping[str, float], css: str = "bar") -> SafeString:
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
-    # HTML in the référentiel texts is escaped, not rendered: they come from imported files.
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+    # The référentiel texts hold inline HTML (links mostly): markdown-it passes it through, and
+    # ``markdown()`` sanitizes the whole result with an allow-list.
+    return MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+# What the référentiel texts use (Markdown's output, and their own <a>, <i>, <sup>), nothing more.
+ALLOWED_TAGS = frozenset(
+    {
+        "p", "br", "hr", "a", "em", "strong", "i", "b", "u", "sup", "sub", "code", "pre", "blockquote",
+        "ul", "ol", "li", "h3", "h4", "h5", "h6",
+        "table", "thead", "tbody", "tr", "th", "td",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
+
+
+_ADDRESS_INSIDE = re.compile(r"https?://\S+")
+
+
+def _www_or_nothing(url: str) -> str | None:
+    """A link without a scheme: kept when it is a web address written without it (``www.rare.fr``) or
+    with text before it (``Synthèse … : https://…``), both in the official CAE; dropped otherwise."""
+    address = url.strip()
+    if address.startswith("www."):
+        return f"https://{address}"
+    inside = _ADDRESS_INSIDE.search(address)
+    return inside.group() if inside else None
+
+
+@lru_cache(maxsize=1)
+def _cleaner() -> nh3.Cleaner:
+    """The allow-list sanitizer of the référentiel texts: absolute http(s) and mailto links only (a
+    relative link would point at the official platform's pages, not ours; see ``_www_or_nothing``),
+    every link with ``rel="noopener noreferrer"``, no ``target``: links open in the same tab (the
+    mesure page warns before leaving it with unsaved statuts). Scripts, styles, event handlers and
+    other schemes are dropped."""
+    return nh3.Cleaner(
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags={"script", "style"},
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        url_schemes={"http", "https", "mailto"},
+        url_relative=_www_or_nothing,
+        link_rel="noopener noreferrer",
+    )
+
+
+# One link of the official CAE is written ``<a href="…"https://…></a>``: no space before a second
+# "attribute", which Markdown then shows as text. It is read as ``<a href="…"></a>``, and a link
+# without text shows its address.
+_GLUED_ATTRIBUTE = re.compile(r'(<a href="[^"<>]*")[^\s<>]+>')
+_EMPTY_LINK = re.compile(r'<a href="([^"]*)"([^>]*)></a>')
+
+
+def _show_address(found: re.Match[str]) -> str:
+    href = found.group(1)
+    return f'<a href="{href}"{found.group(2)}>{escape(html.unescape(href))}</a>'
 
 
 def markdown(text: str) -> SafeString:
-    html: str = _markdown().render(text)
-    return mark_safe(html)  # safe: markdown-it escapes raw HTML (html=False)
+    rendered: str = _markdown().render(_GLUED_ATTRIBUTE.sub(r"\1>", text))
+    clean = _EMPTY_LINK.sub(_show_address, _cleaner().clean(rendered))
+    return mark_safe(clean)  # safe: nh3 kept the allowed tags and attributes only
 
 
 SECTION_LABELS = {

@@ -3,6 +3,7 @@ discussions, points before / after personnalisation."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -10,13 +11,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from jalon.referentiel.model import Referentiel
+from jalon.referentiel.model import Action, Preuve, Referentiel, Referentiels
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write
 from jalon.web.discussions.services import discussions_of
 from jalon.web.pages.common import (
     bars,
     is_htmx,
+    loaded,
+    markdown,
     member,
     mesure_of,
     nombre,
@@ -29,14 +32,41 @@ from jalon.web.statuts import services
 from jalon.web.statuts.models import Avancement, Explication, StatutRecord
 from jalon.web.statuts.services import InputError
 
+# The three % of « Détaillé », as the row's fields name them.
+PCT_FIELDS = (("fait", "% fait"), ("programme", "% programmé"), ("pas_fait", "% pas fait"))
+FIELD_LABELS = {"action_id": "Action", "avancement": "Statut", "texte": "Explication"}
+
 
 def _detaille(request: HttpRequest) -> list[int] | None:
+    """The three % of a « Détaillé » statut, checked here to say what is wrong in the row's words (an
+    empty field counts as 0). Raises InputError with a full French sentence."""
     if request.POST.get("avancement") != Avancement.DETAILLE:
         return None
-    try:
-        return [int(request.POST.get(k, "").strip() or "0") for k in ("fait", "programme", "pas_fait")]
-    except ValueError:
-        raise InputError("detaille", "les pourcentages sont des nombres entiers") from None
+    values = []
+    for key, label in PCT_FIELDS:
+        raw = request.POST.get(key, "").strip()
+        try:
+            value = int(raw or "0")
+        except ValueError:
+            raise InputError(
+                "detaille", f"Les pourcentages sont des nombres entiers : « {raw} » ne l'est pas ({label})."
+            ) from None
+        if not 0 <= value <= 100 or value % 5:
+            raise InputError(
+                "detaille", f"Chaque pourcentage est un multiple de 5 entre 0 et 100 : {label} vaut {value}."
+            )
+        values.append(value)
+    if sum(values) != 100:
+        raise InputError(
+            "detaille", f"Les trois pourcentages doivent faire 100 au total (ici {sum(values)})."
+        )
+    return values
+
+
+def _message(error: InputError) -> str:
+    if error.field == "detaille":
+        return error.reason  # already a sentence (above)
+    return f"{FIELD_LABELS.get(error.field, error.field)} : {error.reason}"
 
 
 def _write(request: HttpRequest, c: Collectivite, subtree: list[str]) -> str:
@@ -52,6 +82,173 @@ def _write(request: HttpRequest, c: Collectivite, subtree: list[str]) -> str:
     return target
 
 
+KINDS = ("mesure", "sous-mesure", "tâche")
+PREREQUIS = "Prérequis réglementaire du label : 0 point, mais exigé pour la labellisation"
+
+
+def _kind(referentiel: Referentiel, action: Action) -> str:
+    return KINDS[min(max(action.depth - referentiel.action_level, 0), len(KINDS) - 1)]
+
+
+def _named(referentiel: Referentiel, action: Action) -> str:
+    return f"{_kind(referentiel, action)} {action.identifiant}"
+
+
+def _prerequis(referentiel: Referentiel, action: Action) -> Action | None:
+    """The regulatory sous-mesure an action is or belongs to: the référentiels number it x.y.0 and give it
+    0 point (cae 1.1.2.0, eci 2.4.0…); it counts for nothing in the score but the label requires it."""
+    while action.depth > referentiel.action_level and action.parent is not None:
+        if action.identifiant.rsplit(".", 1)[-1] == "0" and action.points == 0:
+            return action
+        action = referentiel.actions[action.parent]
+    return None
+
+
+def _decided_by(referentiel: Referentiel, action: Action, statuts: Mapping[str, StatutRecord]) -> str | None:
+    """Why a tâche's own statut does not count: its sous-mesure has a statut of its own, which the score
+    takes instead of the tâches' (SCORING-SPEC §2.4, phase 5)."""
+    if action.depth <= referentiel.action_level + 1 or action.parent is None:
+        return None
+    parent = statuts.get(action.parent)
+    if parent is None:
+        return None
+    sous_mesure = referentiel.actions[action.parent]
+    return (
+        f"Le statut de la sous-mesure {sous_mesure.identifiant} ({parent.get_avancement_display()}) "
+        "s'applique"
+    )
+
+
+def _factor(referentiel: Referentiel, scores: Mapping[str, Mapping[str, Any]], action: Action) -> float:
+    """The product of the personnalisation's reduction factors that apply to an action (its own rule's
+    and its ancestors'): read on the nearest node with a ``point_potentiel_perso`` (SCORING-SPEC §2.3).
+    Only down to the mesure: the rules are on mesures and below, and a « score » rule gives the axe and
+    the root a ``point_potentiel_perso`` that is no factor (§2.4, phase 6)."""
+    node: Action | None = action
+    while node is not None and node.depth >= referentiel.action_level:
+        s = scores[node.id]
+        perso, ref = s["point_potentiel_perso"], s["point_referentiel"]
+        if perso is not None and ref and not s["desactive"]:
+            return float(perso) / float(ref)
+        node = referentiel.actions[node.parent] if node.parent is not None else None
+    return 1.0
+
+
+def _own_rule(referentiel: Referentiel, scores: Mapping[str, Mapping[str, Any]], action: Action) -> bool:
+    """Whether a rule of the action's own changes its points (beyond its ancestors' rules): its
+    personalised points differ from what its parent's factor gives, by more than the rounding of the
+    scores to 3 decimals."""
+    above = referentiel.actions[action.parent] if action.parent is not None else None
+    ref = float(scores[action.id]["point_referentiel"])
+    inherited = _factor(referentiel, scores, above) if above is not None else 1.0
+    return abs(ref * _factor(referentiel, scores, action) - ref * inherited) >= 0.0015
+
+
+def _times(factor: float) -> str:
+    return f"× {nombre(round(factor, 3))}"
+
+
+def _points_change(
+    referentiel: Referentiel,
+    action: Action,
+    scores: Mapping[str, Mapping[str, Any]],
+    statuts: Mapping[str, StatutRecord],
+) -> str | None:
+    """Why an action's potentiel differs from its points in the référentiel, as far as the scores and
+    the statuts tell apart (SCORING-SPEC §2.3-2.4): désactivée by a personnalisation rule, non concernée
+    by the collectivité's statut (its own, an ancestor's, or all its children's), reduced by a rule (its
+    own or an ancestor's), given a share of a non concernée sibling's points, or rescaled with a parent
+    whose potentiel is the sum of its children. None when unchanged."""
+    s = scores[action.id]
+    if s["point_potentiel"] == s["point_referentiel"]:
+        return None
+    actions = referentiel.actions
+    line = [action]  # the action and its ancestors down to the mesure
+    while line[-1].parent is not None and line[-1].depth > referentiel.action_level:
+        line.append(actions[line[-1].parent])
+
+    def who(node: Action) -> str:
+        return "" if node is action else f"sa {_named(referentiel, node)} "
+
+    if s["desactive"]:
+        top = action
+        while top.parent is not None and scores[top.parent]["desactive"]:
+            top = actions[top.parent]
+        return f"{who(top)}désactivée par une règle de personnalisation"
+    for node in line:
+        record = statuts.get(node.id)
+        if record is not None and record.avancement == Avancement.NON_CONCERNE:
+            return f"{who(node)}non concernée (statut de la collectivité)"
+    if not s["concerne"]:
+        children = "sous-mesures" if action.depth == referentiel.action_level else "tâches"
+        return f"non concernée : toutes ses {children} le sont"
+    causes = []
+    above = actions[action.parent] if action.parent is not None else None
+    own = _factor(referentiel, scores, action) / (_factor(referentiel, scores, above) if above else 1.0)
+    if _own_rule(referentiel, scores, action):
+        how = "réduite" if own < 1 else "augmentée"
+        causes.append(f"{how} par une règle de personnalisation ({_times(own)})")
+    if above is not None and action.depth > referentiel.action_level:
+        parent = scores[above.id]
+        personalised = float(parent["point_referentiel"]) * _factor(referentiel, scores, above)
+        # The official engine multiplies the children of a node whose potentiel is not its personalised
+        # points by their ratio (phase 4); a share of a sibling's points comes on top.
+        rescale = float(parent["point_potentiel"]) / personalised if personalised else 1.0
+        expected = float(s["point_referentiel"]) * _factor(referentiel, scores, action) * rescale
+        gone = [
+            actions[i].identifiant for i in above.children if i != action.id and not scores[i]["concerne"]
+        ]
+        if gone and float(s["point_potentiel"]) - expected >= 0.0015:  # beyond rounding
+            plural = "s" if len(gone) > 1 else ""
+            causes.append(
+                f"reçoit une part des points de {', '.join(gone)}, "
+                f"non concernée{plural} ou désactivée{plural}"
+            )
+        if parent["point_potentiel"] != parent["point_referentiel"]:
+            # The parent's row says why, or, for the mesure, which is the first row, this one does.
+            if above.depth > referentiel.action_level:
+                causes.append(f"comme sa {_named(referentiel, above)} (voir sa ligne)")
+            elif abs(float(parent["point_potentiel"]) - personalised) >= 0.0015:
+                causes.append(
+                    f"sa {_named(referentiel, above)} passe à {nombre(parent['point_potentiel'])} points, "
+                    f"répartis au prorata ({_times(rescale)})"
+                )
+    if not causes:
+        # Scored from its children: say which of them changed for a reason of their own.
+        children = "sous-mesures" if action.depth == referentiel.action_level else "tâches"
+        changed = [
+            actions[i].identifiant
+            for i in action.children
+            if not scores[i]["concerne"] or _own_rule(referentiel, scores, actions[i])
+        ]
+        causes.append(
+            f"somme de ses {children}" + (f" ({', '.join(changed)} : voir leur ligne)" if changed else "")
+        )
+    return " ; ".join(causes)
+
+
+def _preuves_by_action(referentiels: Referentiels) -> dict[str, list[Preuve]]:
+    by_action: dict[str, list[Preuve]] = {}
+    for preuve in referentiels.preuves:
+        for action_id in preuve.action_ids:
+            by_action.setdefault(action_id, []).append(preuve)
+    return by_action
+
+
+def _shown_statut(statut: StatutRecord | None, posted: Mapping[str, str] | None) -> dict[str, str]:
+    """What a row's statut control shows: what was just typed when it was refused (kept, not lost),
+    else what is saved."""
+    if posted is not None:
+        return {k: posted.get(k, "") for k in ("avancement", "fait", "programme", "pas_fait")}
+    if statut is None:
+        return {"avancement": "non_renseigne", "fait": "", "programme": "", "pas_fait": ""}
+    pcts = (statut.pourcentage_fait, statut.pourcentage_programme, statut.pourcentage_pas_fait)
+    return {
+        "avancement": statut.avancement,
+        **{k: "" if v is None else str(v) for (k, _), v in zip(PCT_FIELDS, pcts, strict=True)},
+    }
+
+
 def _live_context(
     c: Collectivite,
     role: str,
@@ -59,8 +256,10 @@ def _live_context(
     action_id: str,
     error: str | None,
     error_at: str = "",
+    posted: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """What the part of the page that a statut write changes shows: the rows and the scores."""
+    """What the part of the page that a statut write changes shows: the rows and the scores. ``posted``:
+    the refused write's fields, shown again on its row (``error_at``)."""
     action = referentiel.actions[action_id]
     scores = services.scores(c, referentiel.id)
     statuts = {
@@ -71,12 +270,21 @@ def _live_context(
         e.action_id: e.texte for e in Explication.objects.filter(collectivite=c, action_id__in=subtree_ids)
     }
     writer = can_write(role)
+    refused_statut = posted if posted is not None and "texte" not in posted else None
+    refused_texte = posted.get("texte") if posted is not None and "texte" in posted else None
+    preuves = _preuves_by_action(loaded())
     nodes = []
     for node_id in subtree_ids:
         node = referentiel.actions[node_id]
         s = scores[node_id]
         statut = statuts.get(node_id)
         below = node.depth > referentiel.action_level  # a sous-mesure or a tâche
+        refused_here = bool(error) and node_id == error_at and below
+        explication = explications.get(node_id, "")
+        prerequis = _prerequis(referentiel, node)
+        # A sous-mesure scored from its tâches: its control says « Par tâches », not « Non renseigné ».
+        par_taches = node.depth == referentiel.action_level + 1 and any(c in statuts for c in node.children)
+        decided_by = _decided_by(referentiel, node, statuts)
         nodes.append(
             {
                 "action": node,
@@ -84,13 +292,34 @@ def _live_context(
                 "bars": bars(s),
                 "points": f"{nombre(s['point_fait'])} / {nombre(s['point_potentiel'])}",
                 "statut": statut,
-                "statut_class": statut.avancement if statut else "non_renseigne",
-                "explication": explications.get(node_id, ""),
+                "statut_class": statut.avancement
+                if statut
+                else "par_taches"
+                if par_taches
+                else "non_renseigne",
+                "par_taches": par_taches,
+                "decided_by": decided_by,
+                "prerequis": prerequis is not None,
+                "prerequis_note": PREREQUIS
+                if prerequis is node
+                else f"Prérequis réglementaire du label (sous-mesure {prerequis.identifiant})"
+                if prerequis is not None
+                else "",
+                "points_change": _points_change(referentiel, node, scores, statuts),
+                "preuves": [(p.nom, markdown(p.description)) for p in preuves.get(node_id, [])],
+                "shown": _shown_statut(statut, refused_statut if refused_here else None),
+                "explication": explication,
+                "explication_shown": refused_texte
+                if refused_here and refused_texte is not None
+                else explication,
+                # A refused write's values are on the page but not saved: the page says so.
+                "statut_unsaved": refused_here and refused_statut is not None,
+                "explication_unsaved": refused_here and refused_texte is not None,
                 "editable": writer and below and not s["desactive"],
                 # An explication is text, not a statut: allowed on a désactivé action too.
                 "explicable": writer and below,
                 # A rejected write's message is shown on the row it was about.
-                "error": error if error and node_id == error_at and below else None,
+                "error": error if refused_here else None,
                 "indent": (node.depth - action.depth) * 1.5,
                 "description": sections({"description": node.sections.get("description", "")})
                 if node_id != action_id
@@ -111,9 +340,14 @@ def _live_context(
         "mesure_bars": bars(s),
         "root_scores": scores[referentiel.id],
         "root_bars": bars(scores[referentiel.id]),
-        # Points before personnalisation (the référentiel's) and after it (the potentiel).
+        # Points in the référentiel and the potentiel, and why they differ.
         "perso_changed": s["point_potentiel"] != s["point_referentiel"],
-        "explication": explications.get(action_id, ""),
+        "mesure_change": _points_change(referentiel, action, scores, statuts),
+        # The mesure's own explication form is further down the page (refused: what was typed).
+        "explication_refused": error_at == action_id and refused_texte is not None,
+        "explication": refused_texte
+        if error_at == action_id and refused_texte is not None
+        else explications.get(action_id, ""),
         "subtree_ids": subtree_ids,
     }
 
@@ -131,6 +365,7 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
         return redirect(f"{url}#row-{action_id}")
     error = None
     target = ""
+    posted: Mapping[str, str] | None = None
     if request.method == "POST":
         if not can_write(role):
             return HttpResponse("Votre rôle ne permet pas de modifier.", status=403)
@@ -139,9 +374,10 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
             if not is_htmx(request):
                 return redirect(f"{request.path}#row-{target}")
         except InputError as e:
-            error = f"{e.field} : {e.reason}"
+            error = _message(e)
             target = request.POST.get("action_id", "")
-    context = _live_context(c, role, referentiel, action_id, error, target)
+            posted = request.POST
+    context = _live_context(c, role, referentiel, action_id, error, target, posted)
     status = 400 if error else 200
     if is_htmx(request):
         # Only the rows and the scores: htmx swaps them in place (errors included, see base.html).
