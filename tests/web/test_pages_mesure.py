@@ -317,3 +317,10 @@ def test_every_official_mesure_page_names_each_change_of_points(
                 assert bool(points_change(html, action_id)) == changed, action_id
                 seen += changed
     assert seen > 100  # rows with a change of points, each with its cause
+
+
+def test_the_tree_says_which_sous_mesures_are_prerequisites(official: Collectivite, editor: Member) -> None:
+    html = logged_in(editor).get(f"/c/{official.pk}/cae/", {"q": "1.1.2"}).content.decode()
+    assert 'data-testid="prerequis-cae_1.1.2.0"' in html
+    assert 'data-testid="prerequis-cae_1.1.2.1"' not in html
+    assert html.count("Prérequis réglementaire du label") == 1

@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
-from jalon.referentiel.model import Referentiel, Referentiels
+from jalon.referentiel.model import Action, Referentiel, Referentiels
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import role_of
 from jalon.web.referentiels.services import current_version, loaded_version
@@ -208,3 +208,16 @@ def sections(raw: Mapping[str, str]) -> list[tuple[str, SafeString]]:
         for k in order
         if raw[k].strip()
     ]
+
+
+PREREQUIS = "Prérequis réglementaire du label : 0 point, mais exigé pour la labellisation"
+
+
+def prerequis_of(referentiel: Referentiel, action: Action) -> Action | None:
+    """The regulatory sous-mesure an action is or belongs to: the référentiels number it x.y.0 and give it
+    0 point (cae 1.1.2.0, eci 2.4.0…); it counts for nothing in the score but the label requires it."""
+    while action.depth > referentiel.action_level and action.parent is not None:
+        if action.identifiant.rsplit(".", 1)[-1] == "0" and action.points == 0:
+            return action
+        action = referentiel.actions[action.parent]
+    return None

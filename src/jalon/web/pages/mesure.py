@@ -16,6 +16,7 @@ from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write
 from jalon.web.discussions.services import discussions_of
 from jalon.web.pages.common import (
+    PREREQUIS,
     bars,
     is_htmx,
     loaded,
@@ -24,6 +25,7 @@ from jalon.web.pages.common import (
     mesure_of,
     nombre,
     preorder,
+    prerequis_of,
     referentiel_of,
     sections,
     user_of,
@@ -83,7 +85,6 @@ def _write(request: HttpRequest, c: Collectivite, subtree: list[str]) -> str:
 
 
 KINDS = ("mesure", "sous-mesure", "tâche")
-PREREQUIS = "Prérequis réglementaire du label : 0 point, mais exigé pour la labellisation"
 
 
 def _kind(referentiel: Referentiel, action: Action) -> str:
@@ -92,16 +93,6 @@ def _kind(referentiel: Referentiel, action: Action) -> str:
 
 def _named(referentiel: Referentiel, action: Action) -> str:
     return f"{_kind(referentiel, action)} {action.identifiant}"
-
-
-def _prerequis(referentiel: Referentiel, action: Action) -> Action | None:
-    """The regulatory sous-mesure an action is or belongs to: the référentiels number it x.y.0 and give it
-    0 point (cae 1.1.2.0, eci 2.4.0…); it counts for nothing in the score but the label requires it."""
-    while action.depth > referentiel.action_level and action.parent is not None:
-        if action.identifiant.rsplit(".", 1)[-1] == "0" and action.points == 0:
-            return action
-        action = referentiel.actions[action.parent]
-    return None
 
 
 def _decided_by(referentiel: Referentiel, action: Action, statuts: Mapping[str, StatutRecord]) -> str | None:
@@ -281,7 +272,7 @@ def _live_context(
         below = node.depth > referentiel.action_level  # a sous-mesure or a tâche
         refused_here = bool(error) and node_id == error_at and below
         explication = explications.get(node_id, "")
-        prerequis = _prerequis(referentiel, node)
+        prerequis = prerequis_of(referentiel, node)
         # A sous-mesure scored from its tâches: its control says « Par tâches », not « Non renseigné ».
         par_taches = node.depth == referentiel.action_level + 1 and any(c in statuts for c in node.children)
         decided_by = _decided_by(referentiel, node, statuts)

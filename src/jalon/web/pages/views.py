@@ -19,7 +19,17 @@ from jalon.labellisation.etoiles import SEUILS, etoile
 from jalon.referentiel.model import CATEGORIES, Action, Referentiel
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of
-from jalon.web.pages.common import bar_html, bars, entier, loaded, member, nombre, percent
+from jalon.web.pages.common import (
+    PREREQUIS,
+    bar_html,
+    bars,
+    entier,
+    loaded,
+    member,
+    nombre,
+    percent,
+    prerequis_of,
+)
 from jalon.web.pages.roles import role_label
 from jalon.web.statuts import services
 from jalon.web.statuts.models import Avancement, StatutRecord
@@ -207,6 +217,7 @@ def _tree_rows(
                 "statut": statut,
                 "statut_label": STATUT_LABELS.get(statut, "") if statut else "",
                 "par_taches": a.id in with_taches and record is None,
+                "prerequis": a.depth > referentiel.action_level and prerequis_of(referentiel, a) is a,
             }
         )
     return rows
@@ -359,6 +370,7 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
             "categories": CATEGORIES,
             "level": referentiel.action_level,
             "errors": errors,
+            "prerequis_note": PREREQUIS,
             "root_scores": scores[referentiel.id],
             "sommaire": [(a.id, f"{a.identifiant}. {a.nom}", a.id in shown) for a in axes],
             "base": base,
