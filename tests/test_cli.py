@@ -59,7 +59,7 @@ def test_the_python_api_returns_what_evaluate_prints() -> None:
 def test_check_runs_every_official_scenario_and_reports_them_passed() -> None:
     result = runner.invoke(app, ["check", str(FIXTURES), "--referentiels", str(REFERENTIELS)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip().splitlines()[-1] == "43 passed, 0 failed"
+    assert result.stdout.strip().splitlines()[-1] == "43 réussi(s), 0 en échec"
 
 
 def test_check_prints_each_failing_field_and_exits_non_zero(tmp_path: Path) -> None:
@@ -71,9 +71,9 @@ def test_check_prints_each_failing_field_and_exits_non_zero(tmp_path: Path) -> N
     )
     result = runner.invoke(app, ["check", str(scenario), "--referentiels", str(REFERENTIELS)])
     assert result.exit_code == 1
-    assert f"FAIL {scenario}:4: cae_1.1.1.1.point_programme: expected 0.2, got 0.0" in result.stdout
+    assert f"ÉCHEC {scenario}:4 : cae_1.1.1.1.point_programme : attendu 0.2, obtenu 0.0" in result.stdout
     assert "point_fait" not in result.stdout  # 0.3 is right: only the wrong field is listed
-    assert result.stdout.strip().splitlines()[-1] == "0 passed, 1 failed"
+    assert result.stdout.strip().splitlines()[-1] == "0 réussi(s), 1 en échec"
 
 
 def test_check_reports_bad_scenarios_with_file_and_line(tmp_path: Path) -> None:
@@ -131,7 +131,7 @@ def test_validate_lists_every_problem_with_file_and_line(tmp_path: Path) -> None
 def test_commands_use_the_bundled_demo_without_referentiels() -> None:
     result = runner.invoke(app, ["check", str(jalon.loading.DEMO_SCENARIO)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip().endswith("1 passed, 0 failed")
+    assert result.stdout.strip().endswith("1 réussi(s), 0 en échec")
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
     assert "étoile" in result.stdout

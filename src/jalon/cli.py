@@ -33,12 +33,12 @@ from jalon.scenarios import Scenario, ScenarioError, read_scenario
 from jalon.scores.engine import SCORE_FIELDS
 
 app = typer.Typer(
-    help="Jalon: self-assessment of a collectivité against a labelling référentiel (CAE, ECI).",
+    help="Jalon : autoévaluation d'une collectivité au regard d'un référentiel de labellisation (CAE, ECI).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-referentiel_app = typer.Typer(help="Work on référentiel folders.", no_args_is_help=True)
+referentiel_app = typer.Typer(help="Dossiers de référentiels : valider, importer.", no_args_is_help=True)
 app.add_typer(referentiel_app, name="referentiel")
 # The operator's commands, on the database `jalon serve` uses (its --database and --data options).
 utilisateur_app = typer.Typer(
@@ -83,7 +83,7 @@ ReferentielsOption = Annotated[
     typer.Option(
         "--referentiels",
         "-r",
-        help="Folder of référentiels (like ../shared/referentiels); the bundled demo when omitted.",
+        help="Dossier de référentiels (comme ../shared/referentiels) ; la démo intégrée sinon.",
         file_okay=False,
     ),
 ]
@@ -95,7 +95,7 @@ def _load_or_exit(path: Path | None) -> Referentiels:
     except ReferentielError as error:
         for problem in error.problems:
             err.print(str(problem), markup=False)
-        err.print(f"[red]{len(error.problems)} problem(s) in {path}[/red]")
+        err.print(f"[red]{len(error.problems)} problème(s) dans {path or 'la démo'}[/red]")
         raise typer.Exit(2) from None
 
 
@@ -107,16 +107,16 @@ def _read_or_exit(path: Path, loaded: Referentiels) -> Scenario:
             err.print(str(problem), markup=False)
         raise typer.Exit(2) from None
     for warning in scenario.warnings:
-        err.print(f"warning: {warning}", markup=False)
+        err.print(f"attention : {warning}", markup=False)
     return scenario
 
 
 @app.command()
 def evaluate(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (Collectivité, Réponses, Statuts).")],
+    scenario: Annotated[Path, typer.Argument(help="Fichier de scénario (Collectivité, Réponses, Statuts).")],
     referentiels: ReferentielsOption = None,
 ) -> None:
-    """Print the scores of every node of every référentiel as one JSON object."""
+    """Affiche en JSON les scores de chaque action de chaque référentiel."""
     loaded = _load_or_exit(referentiels)
     state = _read_or_exit(scenario, loaded)
     json.dump(evaluate_scenario(loaded, state), sys.stdout, ensure_ascii=False, indent=1)
@@ -131,7 +131,7 @@ def _scenario_files(paths: list[Path]) -> list[Path]:
         elif path.exists():
             files.append(path)
         else:
-            err.print(f"{path}: no such file or folder", markup=False)
+            err.print(f"{path} : fichier ou dossier introuvable", markup=False)
             raise typer.Exit(2)
     return files
 
@@ -144,27 +144,29 @@ def compare_scores(
     for action_id, fields in expected.items():
         got = actual.get(action_id)
         if got is None:
-            failures.append((action_id, "no such action"))
+            failures.append((action_id, "action inconnue"))
             continue
         for name, value in fields.items():
             if name not in SCORE_FIELDS:
-                failures.append((action_id, f"{name}: unknown score field"))
+                failures.append((action_id, f"{name} : champ de score inconnu"))
             elif got[name] != value or isinstance(got[name], bool) != isinstance(value, bool):
-                failures.append((action_id, f"{name}: expected {value!r}, got {got[name]!r}"))
+                failures.append((action_id, f"{name} : attendu {value!r}, obtenu {got[name]!r}"))
     return failures
 
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders of them (*.yml).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Fichiers de scénario ou dossiers qui en contiennent (*.yml).")
+    ],
     referentiels: ReferentielsOption = None,
 ) -> None:
-    """Run scenario files and compare their expected Scores with the engine's."""
+    """Calcule des scénarios et compare leurs Scores attendus à ceux du moteur."""
     loaded = _load_or_exit(referentiels)
     files = _scenario_files(paths)
     passed = failed = 0
     with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task("scenarios", total=len(files))
+        task = progress.add_task("scénarios", total=len(files))
         for file in files:
             progress.advance(task)
             try:
@@ -172,7 +174,7 @@ def check(
             except ScenarioError as error:
                 failed += 1
                 for problem in error.problems:
-                    out.print(f"FAIL {problem}", markup=False)
+                    out.print(f"ÉCHEC {problem}", markup=False)
                 continue
             failures = compare_scores(scenario.expected, evaluate_scenario(loaded, scenario))
             if failures:
@@ -180,25 +182,25 @@ def check(
                 for action_id, failure in failures:
                     line = scenario.lines.get(f"Scores/{action_id}")
                     where = f"{file}:{line}" if line else str(file)
-                    out.print(f"FAIL {where}: {action_id}.{failure}", markup=False)
+                    out.print(f"ÉCHEC {where} : {action_id}.{failure}", markup=False)
             else:
                 passed += 1
-    out.print(f"{passed} passed, {failed} failed", markup=False)
+    out.print(f"{passed} réussi(s), {failed} en échec", markup=False)
     if failed or not files:
         raise typer.Exit(1)
 
 
 @referentiel_app.command("validate")
 def validate(
-    folder: Annotated[Path, typer.Argument(help="Référentiel folder to validate.")],
+    folder: Annotated[Path, typer.Argument(help="Dossier de référentiel à valider.")],
 ) -> None:
-    """Report every problem of a référentiel folder as file:line: id: message."""
+    """Signale chaque problème d'un dossier de référentiel : fichier:ligne: id: message."""
     try:
         loaded = load(folder)
     except ReferentielError as error:
         for problem in error.problems:
             out.print(str(problem), markup=False)
-        err.print(f"{len(error.problems)} problem(s)")
+        err.print(f"{len(error.problems)} problème(s)")
         raise typer.Exit(1) from None
     for referentiel in loaded.referentiels.values():
         out.print(
@@ -207,7 +209,7 @@ def validate(
         )
     out.print(
         f"{len(loaded.questions)} questions, {len(loaded.personnalisations)} personnalisations, "
-        f"{len(loaded.preuves)} preuves: no problem",
+        f"{len(loaded.preuves)} preuves : aucun problème",
         markup=False,
     )
 
@@ -215,11 +217,11 @@ def validate(
 @app.command()
 def demo(
     scenario: Annotated[
-        Path | None, typer.Argument(help="Scenario file; the bundled demo one when omitted.")
+        Path | None, typer.Argument(help="Fichier de scénario ; celui de la démo sinon.")
     ] = None,
     referentiels: ReferentielsOption = None,
 ) -> None:
-    """Show the scores of a scenario as a table, with the label star each référentiel reaches."""
+    """Affiche les scores d'un scénario en tableau, avec l'étoile que permet chaque référentiel."""
     loaded = _load_or_exit(referentiels)
     state = _read_or_exit(scenario or DEMO_SCENARIO, loaded)
     scores = evaluate_scenario(loaded, state)
@@ -272,26 +274,28 @@ def demo_table(referentiel: Referentiel, scores: dict[str, dict[str, Any]], star
 @app.command()
 def serve(
     referentiels: ReferentielsOption = None,
-    port: Annotated[int, typer.Option("--port", "-p", help="Port on 127.0.0.1.")] = 8000,
+    port: Annotated[int, typer.Option("--port", "-p", help="Port sur 127.0.0.1.")] = 8000,
     database: DatabaseOption = None,
     data_dir: DataOption = DEFAULT_DATA_DIR,
     dev: Annotated[
-        bool, typer.Option("--dev", help="Django's development server instead of granian.")
+        bool, typer.Option("--dev", help="Le serveur de développement de Django au lieu de granian.")
     ] = False,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", min=1, help="Server processes (1 by default; see docs/performance.md)."),
+        typer.Option(
+            "--workers", min=1, help="Processus serveurs (1 par défaut ; voir docs/performance.md)."
+        ),
     ] = None,
     threads: Annotated[
         int | None,
         typer.Option(
             "--threads",
             min=1,
-            help="Python threads per server process; 1 on SQLite, 4 on PostgreSQL by default.",
+            help="Fils Python par processus serveur ; 1 sur SQLite, 4 sur PostgreSQL par défaut.",
         ),
     ] = None,
 ) -> None:
-    """Start the web application: migrate, import the référentiels, create the demo data, serve."""
+    """Démarre l'application web : migrations, import des référentiels, données de démo, service."""
     from jalon.web.serve import check_port_free, configure, prepare, run
 
     check_port_free(port)  # before migrating or importing anything for a server that cannot start
