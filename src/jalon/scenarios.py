@@ -13,7 +13,6 @@ Problems are reported with the file, the line and what was expected, all at once
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +20,12 @@ from typing import Any
 
 import yaml
 
+from jalon.evaluation import evaluate_state
 from jalon.referentiel.errors import Problem
 from jalon.referentiel.model import Referentiels
-from jalon.regles.evaluate import IDENTITE_VALUES as IDENTITE_VALUES  # re-exported for callers
+from jalon.regles.evaluate import IDENTITE_VALUES, Reponse
+from jalon.regles.reponses import check_reponse
+from jalon.scores.engine import ScoreValue
 from jalon.scores.statuts import FAIT, NON_CONCERNE, NON_RENSEIGNE, PAS_FAIT, PROGRAMME, Statut
 
 STATUT_VALUES: dict[str, Statut] = {
@@ -43,7 +45,6 @@ LEGACY_STATUT_VALUES: dict[str, Statut] = {
     "desactive": NON_RENSEIGNE,
 }
 
-Reponse = str | float | bool
 Identite = dict[str, frozenset[str]]
 
 
@@ -67,6 +68,11 @@ class Scenario:
     path: str = "<scenario>"
     lines: dict[str, int] = field(default_factory=dict)  # "Scores/<id>/<field>" → line, for reports
     warnings: tuple[str, ...] = ()
+
+
+def evaluate_scenario(loaded: Referentiels, scenario: Scenario) -> dict[str, dict[str, ScoreValue]]:
+    """Scores of every node of every référentiel of ``loaded`` for the scenario's state."""
+    return evaluate_state(loaded, scenario.identite, scenario.reponses, scenario.statuts)
 
 
 def read_scenario(path: str | Path, loaded: Referentiels | None = None) -> Scenario:
@@ -211,24 +217,6 @@ def _read_reponses(value: Any, loaded: Referentiels | None, problem: Any) -> dic
                 continue
         reponses[question_id] = answer
     return reponses
-
-
-def check_reponse(loaded: Referentiels, question_id: str, answer: Reponse) -> str | None:
-    """Why ``answer`` is not a valid answer to the question, or None."""
-    question = loaded.questions.get(question_id)
-    if question is None:
-        return "unknown question"
-    if question.type == "binaire" and answer not in ("OUI", "NON"):
-        return f"a binaire question is answered OUI or NON, got {answer!r}"
-    if question.type == "choix":
-        choices = [c.id for c in question.choix]
-        if answer not in choices:
-            return f"{answer!r} is not one of the choices: {', '.join(choices)}"
-    if question.type == "proportion" and (
-        isinstance(answer, str | bool) or not math.isfinite(answer) or not 0.0 <= answer <= 1.0
-    ):
-        return f"a proportion is a number between 0 and 1, got {answer!r}"
-    return None
 
 
 def statut_value(raw: Any) -> Statut | str:

@@ -24,9 +24,9 @@ from django.utils import timezone
 
 from jalon.evaluation import consequences_for, scoring_tree
 from jalon.referentiel.model import Referentiel, Referentiels
+from jalon.regles import Reponse as ReponseValue
+from jalon.regles import check_reponse
 from jalon.regles.consequences import Consequence
-from jalon.scenarios import Reponse as ReponseValue
-from jalon.scenarios import check_reponse
 from jalon.scores.engine import ScoreValue
 from jalon.scores.incremental import LiveScores
 from jalon.scores.statuts import FAIT, NON_CONCERNE, PAS_FAIT, PROGRAMME, Statut
