@@ -24,6 +24,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## The whole test suite: lint, types, unit and property tests, the web suite a second time on
 ## PostgreSQL (the server on 127.0.0.1:5432, else one installed and started; a throwaway database),

@@ -86,11 +86,17 @@ def test_check_reports_bad_scenarios_with_file_and_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(scenario), "--referentiels", str(REFERENTIELS)])
     assert result.exit_code == 1
     out = result.stdout
-    assert f"{scenario}:2: cae_1.1.1.1.1: unknown statut 'faitt'" in out
-    assert f"{scenario}:3: cae_9.9.9: unknown action id" in out
+    assert f"{scenario}:2: cae_1.1.1.1.1: statut inconnu 'faitt'" in out
+    assert f"{scenario}:3: cae_9.9.9: action inconnue" in out
     assert f"{scenario}:4: cae_1.1.1.1.2: the fractions fait, programmé, pas fait must sum to 1" in out
-    assert f"{scenario}:6: dechets_4: a proportion is a number between 0 and 1, got 1.5" in out
-    assert f"{scenario}:7: AOM_1: a binaire question is answered OUI or NON" in out
+    assert (
+        f"{scenario}:6: dechets_4: la réponse « 1.5 » ne convient pas : attendu une proportion, un nombre "
+        "entre 0 et 1"
+    ) in out
+    assert (
+        f"{scenario}:7: AOM_1: la réponse « peut-être » ne convient pas : attendu OUI ou NON "
+        "(question binaire)"
+    ) in out
 
 
 def test_evaluate_reports_a_broken_yaml_file_with_its_line(tmp_path: Path) -> None:
@@ -98,7 +104,7 @@ def test_evaluate_reports_a_broken_yaml_file_with_its_line(tmp_path: Path) -> No
     scenario.write_text("Statuts:\n  cae_1.1.1.1.1: [fait\n", encoding="utf-8")
     result = runner.invoke(app, ["evaluate", str(scenario), "--referentiels", str(REFERENTIELS)])
     assert result.exit_code == 2
-    assert f"{scenario}:3: invalid YAML" in result.stderr
+    assert f"{scenario}:3: YAML invalide" in result.stderr
 
 
 def test_validate_accepts_the_official_folder() -> None:

@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jalon.evaluation import evaluate_scenario
 from jalon.loading import load
 from jalon.referentiel.errors import Problem, ReferentielError
 from jalon.referentiel.model import Referentiels
-from jalon.scenarios import ScenarioError, parse_scenario
+from jalon.scenarios import ScenarioError, evaluate_scenario, parse_scenario
 from jalon.scores.engine import SCORE_FIELDS, ScoreValue
 
 __all__ = [

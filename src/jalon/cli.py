@@ -5,8 +5,10 @@ API tokens, référentiel imports)."""
 from __future__ import annotations
 
 import http.client
+import importlib.metadata
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -24,12 +26,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from jalon.evaluation import evaluate_scenario
 from jalon.labellisation.etoiles import Etoile, etoile
 from jalon.loading import DEMO_SCENARIO, load
 from jalon.referentiel.errors import ReferentielError
 from jalon.referentiel.model import Referentiel, Referentiels
-from jalon.scenarios import Scenario, ScenarioError, read_scenario
+from jalon.scenarios import Scenario, ScenarioError, evaluate_scenario, read_scenario
 from jalon.scores.engine import SCORE_FIELDS
 
 app = typer.Typer(
@@ -296,6 +297,7 @@ def serve(
     ] = None,
 ) -> None:
     """Démarre l'application web : migrations, import des référentiels, données de démo, service."""
+    require_web()
     from jalon.web.serve import check_port_free, configure, prepare, run
 
     check_port_free(port)  # before migrating or importing anything for a server that cannot start
@@ -390,8 +392,40 @@ def announce_when_ready(port: int, message: str) -> threading.Thread:
 # output and exits with status 1; a mistyped command exits with status 2.
 
 
+WEB_MISSING = "L'application web n'est pas installée : pip install 'jalon[web]'"
+
+
+def missing_web_packages() -> list[str]:
+    """The distributions of the ``web`` extra that are not installed (``pip install jalon`` gives the
+    engine and this command line only)."""
+    try:
+        requirements = importlib.metadata.requires("jalon") or []
+    except importlib.metadata.PackageNotFoundError:
+        return []  # run from a source tree without being installed: nothing to compare with
+    missing: list[str] = []
+    for requirement in requirements:
+        name = re.match(r"[A-Za-z0-9._-]+", requirement)
+        if name is None or not re.search(r"""extra\s*==\s*["']web["']""", requirement):
+            continue
+        try:
+            importlib.metadata.distribution(name.group())
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name.group())
+    return missing
+
+
+def require_web() -> None:
+    """Stop with a French message, rather than an ImportError, when the web extra is not installed."""
+    missing = missing_web_packages()
+    if missing:
+        err.print(WEB_MISSING, markup=False)
+        err.print(f"(absent : {', '.join(missing)})", markup=False)
+        raise typer.Exit(1)
+
+
 @contextmanager
 def operating(database: str | None, data_dir: Path) -> Iterator[None]:
+    require_web()
     from django.db import DatabaseError
 
     from jalon.web.serve import connect

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from jalon.referentiel.model import Referentiel, Referentiels
 from jalon.regles.consequences import Consequence, evaluate_consequences
-from jalon.scenarios import Identite, Reponse, Scenario
+from jalon.regles.evaluate import Reponse
 from jalon.scores.engine import ScoreValue, compute_scores
 from jalon.scores.statuts import Statut
 from jalon.scores.tree import ScoringTree, build_scoring_tree
@@ -32,7 +32,7 @@ def consequences_for(
 
 def evaluate_state(
     loaded: Referentiels,
-    identite: Identite,
+    identite: Mapping[str, frozenset[str]],
     reponses: Mapping[str, Reponse],
     statuts: Mapping[str, Statut],
 ) -> dict[str, dict[str, ScoreValue]]:
@@ -44,7 +44,3 @@ def evaluate_state(
         own = {k: v for k, v in consequences.items() if k.split("_", 1)[0] == prefix}
         out.update(compute_scores(scoring_tree(referentiel), statuts, own).as_dict())
     return out
-
-
-def evaluate_scenario(loaded: Referentiels, scenario: Scenario) -> dict[str, dict[str, ScoreValue]]:
-    return evaluate_state(loaded, scenario.identite, scenario.reponses, scenario.statuts)

@@ -1,4 +1,8 @@
-"""Where référentiels come from: a folder the user names, or the demo bundled with Jalon."""
+"""Where référentiels come from: a folder the user names, or the demo bundled with Jalon.
+
+Loading composes the two lower layers: `jalon.referentiel` reads the files, `jalon.regles` checks the rule
+formulas against the questions; each problem of either is reported as file:line, all at once.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ def load(path: str | Path | None = None) -> Referentiels:
 
     Raises ``ReferentielError`` listing every problem of the folder.
     """
+    # Imported here: the loader brings pydantic, which `import jalon` does without until a load.
     from jalon.referentiel.loader import load_referentiels
+    from jalon.regles.checker import check_personnalisations
 
-    return load_referentiels(DEMO_DIR if path is None else Path(path))
+    return load_referentiels(DEMO_DIR if path is None else Path(path), check_personnalisations)

@@ -13,7 +13,6 @@ Problems are reported with the file, the line and what was expected, all at once
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +20,12 @@ from typing import Any
 
 import yaml
 
+from jalon.evaluation import evaluate_state
 from jalon.referentiel.errors import Problem
 from jalon.referentiel.model import Referentiels
-from jalon.regles.evaluate import IDENTITE_VALUES as IDENTITE_VALUES  # re-exported for callers
+from jalon.regles.evaluate import IDENTITE_VALUES, Reponse
+from jalon.regles.reponses import check_reponse
+from jalon.scores.engine import ScoreValue
 from jalon.scores.statuts import FAIT, NON_CONCERNE, NON_RENSEIGNE, PAS_FAIT, PROGRAMME, Statut
 
 STATUT_VALUES: dict[str, Statut] = {
@@ -43,7 +45,6 @@ LEGACY_STATUT_VALUES: dict[str, Statut] = {
     "desactive": NON_RENSEIGNE,
 }
 
-Reponse = str | float | bool
 Identite = dict[str, frozenset[str]]
 
 
@@ -69,6 +70,11 @@ class Scenario:
     warnings: tuple[str, ...] = ()
 
 
+def evaluate_scenario(loaded: Referentiels, scenario: Scenario) -> dict[str, dict[str, ScoreValue]]:
+    """Scores of every node of every référentiel of ``loaded`` for the scenario's state."""
+    return evaluate_state(loaded, scenario.identite, scenario.reponses, scenario.statuts)
+
+
 def read_scenario(path: str | Path, loaded: Referentiels | None = None) -> Scenario:
     """Read a scenario file; with ``loaded``, action ids and answers are checked against it."""
     path = Path(path)
@@ -77,7 +83,7 @@ def read_scenario(path: str | Path, loaded: Referentiels | None = None) -> Scena
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ScenarioError(
-            [Problem(where, None, f"cannot read the scenario file ({error.strerror})")]
+            [Problem(where, None, f"impossible de lire le fichier de scénario ({error.strerror})")]
         ) from None
     try:
         loader = yaml.SafeLoader(text)
@@ -90,7 +96,7 @@ def read_scenario(path: str | Path, loaded: Referentiels | None = None) -> Scena
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(error, "problem", None) or str(error)
-        raise ScenarioError([Problem(where, line, f"invalid YAML: {reason}")]) from None
+        raise ScenarioError([Problem(where, line, f"YAML invalide : {reason}")]) from None
     lines = _key_lines(node) if node is not None else {}
     return parse_scenario(data, loaded, path=where, lines=lines)
 
@@ -130,12 +136,12 @@ def parse_scenario(
         data = {}
     if not isinstance(data, Mapping):
         raise ScenarioError(
-            [Problem(path, 1, "a scenario is a mapping with Collectivité, Réponses, Statuts")]
+            [Problem(path, 1, "un scénario est un dictionnaire avec Collectivité, Réponses, Statuts")]
         )
     known = {"Test", "Collectivité", "Réponses", "Statuts", "Scores"}
     for key in data:
         if key not in known:
-            problem(str(key), f"unknown section {key!r}; expected one of {', '.join(sorted(known))}")
+            problem(str(key), f"section inconnue {key!r} ; attendu l'une de {', '.join(sorted(known))}")
 
     identite = _read_identite(data.get("Collectivité"), problem)
     reponses = _read_reponses(data.get("Réponses"), loaded, problem)
@@ -159,7 +165,7 @@ def _section(value: Any, name: str, problem: Any) -> Mapping[Any, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        problem(name, f"{name} must be a mapping, got {type(value).__name__}")
+        problem(name, f"{name} doit être un dictionnaire, pas un {type(value).__name__}")
         return {}
     return value
 
@@ -169,16 +175,16 @@ def _read_identite(value: Any, problem: Any) -> Identite:
     for key, tags in _section(value, "Collectivité", problem).items():
         where = f"Collectivité/{key}"
         if key not in IDENTITE_VALUES:
-            problem(where, f"unknown identity key {key!r}; expected type, population or localisation")
+            problem(where, f"clé d'identité inconnue {key!r} ; attendu type, population ou localisation")
             continue
         tag_list = [tags] if isinstance(tags, str) else tags
         if not isinstance(tag_list, list) or not all(isinstance(t, str) for t in tag_list):
-            problem(where, f"{key} must be a list of tags, got {tags!r}")
+            problem(where, f"{key} doit être une liste d'étiquettes, pas {tags!r}")
             continue
         for tag in tag_list:
             if tag not in IDENTITE_VALUES[key]:
                 problem(
-                    where, f"{tag!r} is not a valid {key}; expected one of {', '.join(IDENTITE_VALUES[key])}"
+                    where, f"{tag!r} n'est pas une valeur de {key} ; attendu l'une de {', '.join(IDENTITE_VALUES[key])}"
                 )
         identite[key] = frozenset(tag_list)
     return identite
@@ -202,7 +208,7 @@ def _read_reponses(value: Any, loaded: Referentiels | None, problem: Any) -> dic
         question_id = str(key)
         answer = reponse_value(raw)
         if answer is None:
-            problem(where, f"an answer is OUI, NON, a choice id or a number, got {raw!r}", question_id)
+            problem(where, f"une réponse est OUI, NON, l'identifiant d'un choix ou un nombre, pas {raw!r}", question_id)
             continue
         if loaded is not None:
             message = check_reponse(loaded, question_id, answer)
@@ -213,41 +219,23 @@ def _read_reponses(value: Any, loaded: Referentiels | None, problem: Any) -> dic
     return reponses
 
 
-def check_reponse(loaded: Referentiels, question_id: str, answer: Reponse) -> str | None:
-    """Why ``answer`` is not a valid answer to the question, or None."""
-    question = loaded.questions.get(question_id)
-    if question is None:
-        return "unknown question"
-    if question.type == "binaire" and answer not in ("OUI", "NON"):
-        return f"a binaire question is answered OUI or NON, got {answer!r}"
-    if question.type == "choix":
-        choices = [c.id for c in question.choix]
-        if answer not in choices:
-            return f"{answer!r} is not one of the choices: {', '.join(choices)}"
-    if question.type == "proportion" and (
-        isinstance(answer, str | bool) or not math.isfinite(answer) or not 0.0 <= answer <= 1.0
-    ):
-        return f"a proportion is a number between 0 and 1, got {answer!r}"
-    return None
-
-
 def statut_value(raw: Any) -> Statut | str:
     """The statut a scenario value stands for, or the reason it stands for none."""
     if isinstance(raw, str):
         statut = STATUT_VALUES.get(raw) or LEGACY_STATUT_VALUES.get(raw)
         if statut is None:
             return (
-                f"unknown statut {raw!r}; expected {', '.join(STATUT_VALUES)} or [fait, programmé, pas fait]"
+                f"statut inconnu {raw!r} ; attendu {', '.join(STATUT_VALUES)} ou [fait, programmé, pas fait]"
             )
         return statut
     if isinstance(raw, list) and len(raw) == 3:
         if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in raw):
-            return f"a détaillé statut is three numbers [fait, programmé, pas fait], got {raw!r}"
+            return f"un statut détaillé est fait de trois nombres [fait, programmé, pas fait], pas {raw!r}"
         try:
             return Statut.detaille(*raw)
         except ValueError as error:
             return str(error)
-    return f"unknown statut {raw!r}; expected {', '.join(STATUT_VALUES)} or [fait, programmé, pas fait]"
+    return f"statut inconnu {raw!r} ; attendu {', '.join(STATUT_VALUES)} ou [fait, programmé, pas fait]"
 
 
 def _read_statuts(
@@ -263,7 +251,7 @@ def _read_statuts(
         where = f"Statuts/{key}"
         action_id = str(key)
         if loaded is not None and not _action_exists(loaded, action_id):
-            problem(where, "unknown action id", action_id)
+            problem(where, "action inconnue", action_id)
             continue
         statut = statut_value(raw)
         if isinstance(statut, str):
@@ -273,7 +261,7 @@ def _read_statuts(
             line = lines.get(where)
             at = f"{path}:{line}" if line else path
             warnings.append(
-                f"{at}: {action_id}: {raw!r} is read as a statut without avancement (non renseigné)"
+                f"{at}: {action_id}: {raw!r} est lu comme un statut sans avancement (non renseigné)"
             )
         statuts[action_id] = statut
     return statuts
@@ -288,7 +276,7 @@ def _read_expected(value: Any, problem: Any) -> dict[str, dict[str, Any]]:
     expected: dict[str, dict[str, Any]] = {}
     for key, fields in _section(value, "Scores", problem).items():
         if not isinstance(fields, Mapping):
-            problem(f"Scores/{key}", "expected scores are a mapping of field → value", str(key))
+            problem(f"Scores/{key}", "les scores attendus sont un dictionnaire champ → valeur", str(key))
             continue
         expected[str(key)] = {str(k): v for k, v in fields.items() if k != "test"}
     return expected

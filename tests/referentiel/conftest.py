@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from jalon.referentiel.loader import load_referentiels
+from jalon.loading import load
 from jalon.referentiel.model import Referentiels
 
 
 @pytest.fixture(scope="session")
 def official(referentiels_dir: Path) -> Referentiels:
-    return load_referentiels(referentiels_dir)
+    return load(referentiels_dir)

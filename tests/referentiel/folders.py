@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from jalon.loading import load as load_referentiels  # files read, formulas checked: what users get
 from jalon.referentiel.errors import Problem, ReferentielError
-from jalon.referentiel.loader import load_referentiels
 from jalon.referentiel.model import Referentiels
 
 

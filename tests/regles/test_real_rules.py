@@ -13,6 +13,7 @@ from typing import Any, cast
 import pytest
 import yaml
 
+from jalon.loading import load
 from jalon.referentiel.model import Choix, Personnalisation, Question, QuestionType, Regle, RegleType, Source
 from jalon.regles import (
     IDENTITE_VALUES,
@@ -264,9 +265,8 @@ def test_cae_3_3_5_defers_its_score_to_phase_6(by_action: dict[str, Personnalisa
 def test_the_loader_reads_the_same_rules_and_finds_no_problem(
     personnalisations: list[Personnalisation], questions: dict[str, Question]
 ) -> None:
-    # The référentiel loader runs check_personnalisations itself and raises on any problem.
-    loader = pytest.importorskip("jalon.referentiel.loader")
-    loaded = loader.load_referentiels(REFERENTIELS)
+    # jalon.load runs check_personnalisations on what the référentiel loader reads, and raises on any problem.
+    loaded = load(REFERENTIELS)
 
     def rules(found: Iterable[Personnalisation]) -> list[tuple[str, str, str, Source]]:
         return [(p.action_id, r.type, r.formule, r.source) for p in found for r in p.regles]

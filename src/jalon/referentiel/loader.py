@@ -3,10 +3,14 @@
 Layout: one subfolder per référentiel (`cae/`, `eci/`…: Markdown action files, one of them holding the
 root), plus optional `questions/`, `personnalisations/`, `preuves/` and `thematiques/thematiques.md`.
 The folder may also be a single référentiel folder, or a single Markdown file holding a whole référentiel.
+
+The rule formulas are read here but checked by the rule language (`jalon.regles`), which this package does
+not import: `jalon.loading.load` passes its check in as `check_rules`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +36,8 @@ _NOT_REFERENTIELS = frozenset({QUESTIONS, PERSONNALISATIONS, PREUVES, THEMATIQUE
 _THEMATIQUES_EXPECTED = "attendu un bloc yaml `thematiques:` de lignes `identifiant: libellé`"
 
 Parsed = list[tuple[str, list[MarkdownNode]]]  # (path relative to the loaded folder, top-level nodes)
+# Every problem of the rules' formulas, given the questions (`jalon.regles.check_personnalisations`).
+RulesCheck = Callable[[Sequence[Personnalisation], Mapping[str, Question]], list[Problem]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +115,12 @@ def _read_thematiques(path: str, md_nodes: list[MarkdownNode]) -> tuple[dict[str
     return {}, [Problem(path, None, f"Aucun bloc yaml `thematiques:` : {_THEMATIQUES_EXPECTED}.")]
 
 
-def load_referentiels(path: str | Path) -> Referentiels:
-    """Read a référentiel folder (see the module docstring); raise ReferentielError with every problem."""
+def load_referentiels(path: str | Path, check_rules: RulesCheck | None = None) -> Referentiels:
+    """Read a référentiel folder (see the module docstring); raise ReferentielError with every problem.
+
+    ``check_rules`` reports the problems of the formulas among the others; without it (this package's
+    own tests) formulas are read but not checked. Use ``jalon.loading.load``, which passes it.
+    """
     base = Path(path)
     if not base.exists():
         raise ReferentielError(
@@ -174,12 +184,10 @@ def load_referentiels(path: str | Path) -> Referentiels:
         parsed = _parse(files, PERSONNALISATION_KEYWORDS, REGLES, rules_problems)
         personnalisations, found = read_personnalisations(parsed, action_ids)
         rules_problems.extend(found)
-    if not rules_problems and personnalisations:
+    if check_rules is not None and not rules_problems and personnalisations:
         # Formulas are checked against sound questions only: otherwise every rule using a broken
         # question would be reported too.
-        from jalon.regles.checker import check_personnalisations
-
-        rules_problems.extend(check_personnalisations(personnalisations, questions))
+        rules_problems.extend(check_rules(personnalisations, questions))
     problems.extend(rules_problems)
 
     preuves: tuple[Preuve, ...] = ()

@@ -6,6 +6,7 @@ Usage::
     evaluate_formule(formule, reponses={}, identite={"type": {"EPCI"}})  # 0.6666666666666666
     evaluate_consequences(loaded.personnalisations, reponses, identite)  # action id → Consequence
     check_personnalisations(loaded.personnalisations, loaded.questions)  # [] when every rule is fine
+    check_reponse(loaded, "AOM_1", "peut-être")  # why the answer does not fit the question, or None
 """
 
 from jalon.regles.checker import check_personnalisations, check_regle
@@ -13,6 +14,7 @@ from jalon.regles.consequences import Consequence, apply_score_formule, evaluate
 from jalon.regles.errors import FormuleError, ReponseMissing
 from jalon.regles.evaluate import IDENTITE_VALUES, Reponse, Value, evaluate_formule
 from jalon.regles.parser import Formule, parse_formule
+from jalon.regles.reponses import check_reponse
 
 __all__ = [
     "IDENTITE_VALUES",
@@ -25,6 +27,7 @@ __all__ = [
     "apply_score_formule",
     "check_personnalisations",
     "check_regle",
+    "check_reponse",
     "evaluate_consequences",
     "evaluate_formule",
     "parse_formule",

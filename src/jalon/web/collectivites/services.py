@@ -10,7 +10,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, transaction
 from django.utils import timezone
 
-from jalon.scenarios import IDENTITE_VALUES
+from jalon.regles import IDENTITE_VALUES
 from jalon.web.collectivites.models import WRITE_ROLES, ApiToken, Collectivite, Invitation, Membership, Role
 from jalon.web.statuts.models import HistoryEntry, Kind
 

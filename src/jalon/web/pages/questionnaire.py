@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 
 from jalon.evaluation import consequences_for
 from jalon.referentiel.model import Question, Referentiels
+from jalon.regles import Reponse as ReponseValue
 from jalon.regles.consequences import Consequence
-from jalon.scenarios import Reponse as ReponseValue
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, identite
 from jalon.web.pages.common import is_htmx, loaded, member, user_of

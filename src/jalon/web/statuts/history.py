@@ -22,7 +22,7 @@ from django.db.models import Q
 
 from jalon.evaluation import evaluate_state
 from jalon.referentiel.model import Referentiels
-from jalon.scenarios import Reponse as ReponseValue
+from jalon.regles import Reponse as ReponseValue
 from jalon.scores.statuts import Statut
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import identite

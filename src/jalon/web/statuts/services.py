@@ -9,7 +9,6 @@ it and put back only on commit, so a rolled-back write never leaves changed numb
 from __future__ import annotations
 
 import fcntl
-import math
 import os
 import threading
 from collections.abc import Iterator
@@ -25,8 +24,9 @@ from django.utils import timezone
 
 from jalon.evaluation import consequences_for, scoring_tree
 from jalon.referentiel.model import Referentiel, Referentiels
+from jalon.regles import Reponse as ReponseValue
+from jalon.regles import check_reponse
 from jalon.regles.consequences import Consequence
-from jalon.scenarios import Reponse as ReponseValue
 from jalon.scores.engine import ScoreValue
 from jalon.scores.incremental import LiveScores
 from jalon.scores.statuts import FAIT, NON_CONCERNE, PAS_FAIT, PROGRAMME, Statut
@@ -536,25 +536,6 @@ def check_text(field: str, text: str) -> None:
     check_characters(field, text)
     if len(text) > MAX_TEXT:
         raise InputError(field, f"texte trop long : {len(text)} caractères, {MAX_TEXT} au plus")
-
-
-def check_reponse(loaded: Referentiels, question_id: str, valeur: ReponseValue) -> str | None:
-    """Why ``valeur`` is not a valid answer to the question, in French, or None (the engine's
-    ``jalon.scenarios.check_reponse`` says it in English, for the command line)."""
-    question = loaded.questions.get(question_id)
-    if question is None:
-        return f"question inconnue : {question_id!r}"
-    if question.type == "binaire" and valeur not in ("OUI", "NON"):
-        return f"une question binaire se répond OUI ou NON, pas {valeur!r}"
-    if question.type == "choix":
-        choices = [c.id for c in question.choix]
-        if valeur not in choices:
-            return f"{valeur!r} n'est pas l'un des choix : {', '.join(choices)}"
-    if question.type == "proportion" and (
-        isinstance(valeur, str | bool) or not math.isfinite(valeur) or not 0.0 <= valeur <= 1.0
-    ):
-        return f"une proportion est un nombre entre 0 et 1, pas {valeur!r}"
-    return None
 
 
 @dataclass(frozen=True)
