@@ -23,9 +23,10 @@ def latin1_folder(tmp_path: Path) -> Path:
     shutil.copytree(DEMO_DIR, folder)
     mesure = folder / "cae" / "6.1.1.md"
     # The first line is ASCII; its first accented letter (line 3) is where the Latin-1 bytes start.
-    text = "# Construire des partenariats\n\nPartenariats climat-air-énergie.\n" + mesure.read_text(
-        encoding="utf-8"
-    ).split("\n", 1)[1]
+    text = (
+        "# Construire des partenariats\n\nPartenariats climat-air-énergie.\n"
+        + mesure.read_text(encoding="utf-8").split("\n", 1)[1]
+    )
     mesure.write_bytes(text.encode("latin-1", errors="replace"))
     return folder
 

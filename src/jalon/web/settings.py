@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from jalon.web.database import parse_database_url, sqlite_settings
@@ -22,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "jalon.web.referentiels",
     "jalon.web.collectivites",
     "jalon.web.statuts",
@@ -38,6 +40,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its page (throttle.lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "jalon.web.urls"
@@ -74,6 +78,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": _VALIDATION + "CommonPasswordValidator"},
     {"NAME": _VALIDATION + "NumericPasswordValidator"},
 ]
+# Login throttling (django-axes, see throttle.py): a locked-out attempt is refused before its password is
+# hashed. 5 failures of an account from one address, or 30 of an address whatever the accounts, lock
+# for 15 minutes; a success clears that account's failures. An administrator unlocks in the admin
+# (Access attempts) or with `django-admin axes_reset_username NAME` / `axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    "jalon.web.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "jalon.web.throttle.ThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = 5
+JALON_ADDRESS_FAILURE_LIMIT = 30
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+# Failures during a lockout are not recorded: the time shown to the person stays true, and a locked-out
+# attempt writes nothing.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "jalon.web.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "jalon.web.throttle.client_address"
+# Successful logins are not kept (addresses and browsers of people, forever); failures are, 15 minutes.
+AXES_DISABLE_ACCESS_LOG = True
+# Reverse proxies in front of Jalon that append the client's address to X-Forwarded-For (0: none).
+JALON_PROXY_COUNT = int(os.environ.get("JALON_PROXY_COUNT", "0"))
+
 LOGIN_URL = "/connexion/"
 LOGIN_REDIRECT_URL = "/"
 
