@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    # Serves Swagger UI's files from /static/ for /api/docs (no CDN: it works without the Internet and
+    # under the Content-Security-Policy).
+    "ninja",
     "jalon.web.referentiels",
     "jalon.web.collectivites",
     "jalon.web.statuts",
@@ -32,7 +35,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware, and the log lines of errors, know the request id.
+    "jalon.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "jalon.web.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -43,6 +49,40 @@ MIDDLEWARE = [
     # Last, as django-axes asks: turns a locked-out login into its page (throttle.lockout_response).
     "axes.middleware.AxesMiddleware",
 ]
+
+# Always: no MIME sniffing, the Referer only to this site (SecurityMiddleware); the Content-Security-Policy
+# comes from middleware.py.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Behind an HTTPS reverse proxy (JALON_HTTPS=1; the proxy sets X-Forwarded-Proto): cookies only over
+# HTTPS, and browsers told to use HTTPS only for a year. Redirecting http:// to https:// is left to the
+# proxy (Django doing it too would loop when the proxy does not send the header).
+HTTPS = os.environ.get("JALON_HTTPS", "") == "1"
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Logs on the server's standard error, each line with the id of its request (middleware.py), the
+# traceback of every server error included; passwords of connection strings masked. Client errors
+# (4xx) are not logged: bad input is answered, not an incident.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "jalon.web.middleware.RequestIdFilter"}},
+    "formatters": {
+        "jalon": {
+            "()": "jalon.web.middleware.MaskingFormatter",
+            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
+        }
+    },
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "jalon"}
+    },
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
 
 ROOT_URLCONF = "jalon.web.urls"
 WSGI_APPLICATION = "jalon.web.wsgi.application"
