@@ -142,6 +142,9 @@ AXES_DISABLE_ACCESS_LOG = True
 # Reverse proxies in front of Jalon that append the client's address to X-Forwarded-For (0: none).
 JALON_PROXY_COUNT = int(os.environ.get("JALON_PROXY_COUNT", "0"))
 
+# Days an invitation link stays valid (it is also single use, and dies when its creator stops being admin).
+JALON_INVITATION_DAYS = int(os.environ.get("JALON_INVITATION_DAYS", "7"))
+
 LOGIN_URL = "/connexion/"
 LOGIN_REDIRECT_URL = "/"
 
