@@ -98,6 +98,20 @@ def test_an_administrator_unlocks_an_account(camille: User) -> None:
     assert attempt(client, PASSWORD).status_code == 302
 
 
+def test_an_administrator_sees_and_deletes_a_lock_in_the_admin(camille: User) -> None:
+    client = Client(REMOTE_ADDR="192.0.2.10")
+    for _ in range(5):
+        attempt(client, "mauvais-mot-de-passe")
+    root = User.objects.create_superuser("root", "", PASSWORD)
+    admin = Client()
+    admin.force_login(root)
+    assert "camille" in admin.get("/admin/axes/accessattempt/").content.decode()
+    lock = AccessAttempt.objects.get(username="camille")
+    delete = f"/admin/axes/accessattempt/{lock.pk}/delete/"
+    assert admin.post(delete, {"post": "yes"}).status_code == 302
+    assert attempt(client, PASSWORD).status_code == 302
+
+
 def test_a_locked_out_attempt_does_not_hash_its_password(
     camille: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
