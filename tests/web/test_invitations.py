@@ -110,3 +110,18 @@ def test_the_members_page_lists_pending_links_and_revokes_them(collectivite: Col
     assert client.post(page, {"revoquer": str(invitation.pk)}).status_code == 302
     assert not Invitation.objects.filter(pk=invitation.pk).exists()
     assert Client().get(f"/invitation/{token}/").status_code == 410
+
+
+def test_a_wrong_number_of_days_is_named_in_french(monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    import jalon.web.settings
+
+    for wrong in ("sept", "0", "-3"):
+        monkeypatch.setenv("JALON_INVITATION_DAYS", wrong)
+        with pytest.raises(ImproperlyConfigured, match="JALON_INVITATION_DAYS : attendu un nombre entier"):
+            runpy.run_path(jalon.web.settings.__file__)
+    monkeypatch.setenv("JALON_INVITATION_DAYS", "30")
+    assert runpy.run_path(jalon.web.settings.__file__)["JALON_INVITATION_DAYS"] == 30

@@ -6,7 +6,20 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from jalon.web.database import parse_database_url, sqlite_settings
+
+
+def _whole_number(name: str, default: int, minimum: int) -> int:
+    """An integer setting from the environment, or a French message naming it."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < minimum:
+        raise ImproperlyConfigured(f"{name} : attendu un nombre entier d'au moins {minimum}, reçu {raw!r}")
+    return int(raw)
+
 
 DATA_DIR = Path(os.environ.get("JALON_DATA_DIR", ".jalon")).resolve()
 # A development key: `jalon serve` stores a random one beside the database and passes it here.
@@ -142,10 +155,10 @@ AXES_CLIENT_IP_CALLABLE = "jalon.web.throttle.client_address"
 # Successful logins are not kept (addresses and browsers of people, forever); failures are, 15 minutes.
 AXES_DISABLE_ACCESS_LOG = True
 # Reverse proxies in front of Jalon that append the client's address to X-Forwarded-For (0: none).
-JALON_PROXY_COUNT = int(os.environ.get("JALON_PROXY_COUNT", "0"))
+JALON_PROXY_COUNT = _whole_number("JALON_PROXY_COUNT", 0, minimum=0)
 
 # Days an invitation link stays valid (it is also single use, and dies when its creator stops being admin).
-JALON_INVITATION_DAYS = int(os.environ.get("JALON_INVITATION_DAYS", "7"))
+JALON_INVITATION_DAYS = _whole_number("JALON_INVITATION_DAYS", 7, minimum=1)
 
 LOGIN_URL = "/connexion/"
 LOGIN_REDIRECT_URL = "/"
