@@ -135,7 +135,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # hashed. 5 failures of an account from one address, or 10 of an address whatever the accounts, lock
 # for 15 minutes; a success clears that account's failures. Each failure before the lock costs an Argon2
 # hash (~0.3 s of the server's only thread on SQLite): the address limit bounds what one address takes
-# (bench/login_burst.py). An administrator unlocks in the admin (Access attempts) or with
+# (bench/login_burst.py). An administrator unlocks in the admin (Tentatives de connexion) or with
 # `django-admin axes_reset_username NAME`, `axes_reset_ip ADDRESS` or `axes_reset` (everything).
 AUTHENTICATION_BACKENDS = [
     "jalon.web.throttle.LoginThrottleBackend",
