@@ -184,7 +184,9 @@ def _read_identite(value: Any, problem: Any) -> Identite:
         for tag in tag_list:
             if tag not in IDENTITE_VALUES[key]:
                 problem(
-                    where, f"{tag!r} n'est pas une valeur de {key} ; attendu l'une de {', '.join(IDENTITE_VALUES[key])}"
+                    where,
+                    f"{tag!r} n'est pas une valeur de {key} ; "
+                    f"attendu l'une de {', '.join(IDENTITE_VALUES[key])}",
                 )
         identite[key] = frozenset(tag_list)
     return identite
@@ -208,7 +210,11 @@ def _read_reponses(value: Any, loaded: Referentiels | None, problem: Any) -> dic
         question_id = str(key)
         answer = reponse_value(raw)
         if answer is None:
-            problem(where, f"une réponse est OUI, NON, l'identifiant d'un choix ou un nombre, pas {raw!r}", question_id)
+            problem(
+                where,
+                f"une réponse est OUI, NON, l'identifiant d'un choix ou un nombre, pas {raw!r}",
+                question_id,
+            )
             continue
         if loaded is not None:
             message = check_reponse(loaded, question_id, answer)

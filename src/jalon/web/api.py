@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StrictStr
 from jalon.scores.engine import ScoreValue
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of, identite, member_of, user_of_token
-from jalon.web.limits import API_MAX_BODY, error_body, french_reason
+from jalon.web.limits import API_MAX_BODY, error_body, french_reason, server_error_response
 from jalon.web.referentiels.services import current_version, loaded_version
 from jalon.web.statuts import services
 from jalon.web.statuts.history import check_kind, scores_at, subject_matches
@@ -178,7 +178,7 @@ def build_api() -> NinjaAPI:
             exc_info=exc,
             extra={"status_code": 500, "request": request},
         )
-        response = error(request, 500, "server", "erreur interne du serveur : la demande n'a pas abouti")
+        response = server_error_response(request)
         response._has_been_logged = True  # type: ignore[attr-defined]  # Django's log_response: once
         return response
 

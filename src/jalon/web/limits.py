@@ -16,6 +16,8 @@ import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
+from jalon.web.middleware import request_id
+
 API_PREFIX = "/api/"
 # The largest API body: ample for the longest texts (10,000 characters, even each escaped as \uXXXX).
 API_MAX_BODY = 1024 * 1024
@@ -25,6 +27,15 @@ logger = logging.getLogger("django.request")
 
 def error_body(field: str, reason: str) -> dict[str, list[dict[str, str]]]:
     return {"detail": [{"field": field, "reason": reason}]}
+
+
+SERVER_ERROR_REASON = "erreur interne du serveur : la demande n'a pas abouti"
+
+
+def server_error_response(request: HttpRequest) -> HttpResponse:
+    """A 500 of the API: the usual error shape, and the request id that its log lines carry."""
+    body = {**error_body("server", SERVER_ERROR_REASON), "request_id": request_id(request)}
+    return HttpResponse(orjson.dumps(body), status=500, content_type="application/json")
 
 
 def _json(status: int, field: str, reason: str) -> HttpResponse:
@@ -93,7 +104,7 @@ _STATUS_REASONS = {
     404: ("url", "introuvable : aucune adresse de l'API ne correspond"),
     405: ("method", "méthode non permise sur cette adresse"),
     413: ("body", f"corps de requête trop gros : {API_MAX_BODY} octets au plus"),
-    500: ("server", "erreur interne du serveur : la demande n'a pas abouti"),
+    500: ("server", SERVER_ERROR_REASON),
 }
 
 
@@ -136,6 +147,6 @@ class ApiGuardMiddleware:
             exc_info=exception,
             extra={"status_code": 500, "request": request},
         )
-        response = _json(500, "server", "erreur interne du serveur : la demande n'a pas abouti")
+        response = server_error_response(request)
         response._has_been_logged = True  # type: ignore[attr-defined]  # Django's log_response: once
         return response

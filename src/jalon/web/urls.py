@@ -7,6 +7,9 @@ from django.urls import include, path
 
 from jalon.web.api import build_api
 
+# A server error's page (or JSON under /api/) carries the request id of its log lines.
+handler500 = "jalon.web.middleware.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", build_api().urls),

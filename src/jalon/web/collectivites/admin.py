@@ -157,7 +157,15 @@ class InvitationAdmin(ModelAdmin):
     invitation made here would have a link nobody knows, and changing one would change what a link
     already handed out grants. Invitations are made on the members page, where the link is shown."""
 
-    list_display = ("collectivite", "role", "created_by", "created_at", "accepted_by", "accepted_at")
+    list_display = (
+        "collectivite",
+        "role",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "accepted_by",
+        "accepted_at",
+    )
     list_filter = ("role",)
 
     def has_add_permission(self, request: object) -> bool:

@@ -58,13 +58,15 @@ class Membership(models.Model):
 
 
 class Invitation(models.Model):
-    """A link an admin hands over (no mail server needed); stores only the token's hash."""
+    """A link an admin hands over (no mail server needed); stores only the token's hash. Used once, before
+    ``expires_at``, and only while its creator is still an admin of the collectivité."""
 
     collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="invitations")
     role = models.CharField(max_length=20, choices=Role.choices)
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

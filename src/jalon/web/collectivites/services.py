@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, transaction
 from django.utils import timezone
@@ -64,12 +66,68 @@ def _hash(token: str) -> str:
 
 
 def create_invitation(collectivite: Collectivite, role: str, by: User) -> str:
-    """A new invitation; returns the secret token to put in the link (shown once to the admin)."""
+    """A new invitation, valid JALON_INVITATION_DAYS days; returns the secret token to put in the link
+    (shown once to the admin)."""
     if role not in Role.values:
         raise ValueError(f"unknown role {role!r}")
     token = secrets.token_urlsafe(24)
-    Invitation.objects.create(collectivite=collectivite, role=role, token_hash=_hash(token), created_by=by)
+    Invitation.objects.create(
+        collectivite=collectivite,
+        role=role,
+        token_hash=_hash(token),
+        created_by=by,
+        expires_at=timezone.now() + timedelta(days=settings.JALON_INVITATION_DAYS),
+    )
     return token
+
+
+class InvitationRefused(Exception):
+    """An invitation link that cannot be used; ``reason`` says why, in French, to the person holding it."""
+
+    def __init__(self, reason: str, status: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status  # the HTTP status of the page that says so
+
+
+UNKNOWN_INVITATION = (
+    "Ce lien d'invitation est inconnu, révoqué ou a déjà servi. "
+    "Demandez-en un nouveau à l'admin de la collectivité."
+)
+
+
+def _check_usable(invitation: Invitation | None) -> Invitation:
+    """The invitation if its link may be used now, else InvitationRefused: unknown or used, expired, or
+    made by someone who is no longer an admin of the collectivité (a link grants at most what its creator
+    may still grant)."""
+    if invitation is None or invitation.accepted_by_id is not None:
+        raise InvitationRefused(UNKNOWN_INVITATION, 404)
+    if invitation.expires_at <= timezone.now():
+        when = timezone.localtime(invitation.expires_at).strftime("%d/%m/%Y à %H:%M")
+        raise InvitationRefused(
+            f"Ce lien d'invitation a expiré le {when}. Demandez-en un nouveau à l'admin de la collectivité.",
+            410,
+        )
+    creator_is_admin = Membership.objects.filter(
+        user_id=invitation.created_by_id,
+        user__is_active=True,
+        collectivite_id=invitation.collectivite_id,
+        role=Role.ADMIN,
+    ).exists()
+    if not creator_is_admin:
+        raise InvitationRefused(
+            "Ce lien d'invitation n'est plus valable : la personne qui l'a créé n'est plus admin de la "
+            "collectivité. Demandez-en un nouveau à un admin actuel.",
+            403,
+        )
+    return invitation
+
+
+def invitation_of(token: str) -> Invitation:
+    """The usable invitation of a link, with its collectivité (to show what it offers); raises
+    InvitationRefused."""
+    found = Invitation.objects.select_related("collectivite").filter(token_hash=_hash(token)).first()
+    return _check_usable(found)
 
 
 def record_role(
@@ -96,19 +154,19 @@ def record_removals_of_deleted_user(sender: type[User], instance: User, **kwargs
         record_role(collectivite, None, instance.get_username(), membership.role, None)
 
 
-def accept_invitation(token: str, user: User) -> Membership | None:
-    """Join the collectivité of an unused invitation, with its history entry (None if the link is
-    unknown or used)."""
-    unused = Invitation.objects.filter(token_hash=_hash(token), accepted_by__isnull=True)
+def accept_invitation(token: str, user: User) -> Membership:
+    """Join the collectivité of a usable invitation (see ``invitation_of``), with its history entry; the
+    link is then used. Raises InvitationRefused."""
+    hashed = _hash(token)
     with transaction.atomic():
-        collectivite_id = unused.values_list("collectivite_id", flat=True).first()
-        if collectivite_id is None:
-            return None
-        # The collectivité's lock first, in the order of every other write of it, then the invitation.
-        collectivite = Collectivite.objects.select_for_update().get(pk=collectivite_id)
-        invitation = unused.select_for_update().first()
-        if invitation is None:  # used meanwhile
-            return None
+        of_link = Invitation.objects.filter(token_hash=hashed)
+        found_id = of_link.values_list("collectivite_id", flat=True).first()
+        if found_id is None:
+            raise InvitationRefused(UNKNOWN_INVITATION, 404)
+        # The collectivité's lock first, in the order of every other write of it (role changes too: the
+        # creator's role read below cannot change before this commits), then the invitation.
+        collectivite = Collectivite.objects.select_for_update().get(pk=found_id)
+        invitation = _check_usable(Invitation.objects.select_for_update().filter(token_hash=hashed).first())
         invitation.accepted_by_id = user.pk
         invitation.accepted_at = timezone.now()
         invitation.save()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -11,12 +12,15 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from jalon.web.collectivites.models import ApiToken, Collectivite, Invitation, Membership, Role
 from jalon.web.collectivites.services import (
+    InvitationRefused,
     accept_invitation,
     create_api_token,
     create_invitation,
+    invitation_of,
     revoke_api_token,
     revoke_invitation,
 )
@@ -69,11 +73,13 @@ def membres(request: HttpRequest, collectivite_id: int) -> HttpResponse:
             "members": Membership.objects.filter(collectivite=c)
             .select_related("user")
             .order_by("user__username"),
-            "invitations": Invitation.objects.filter(collectivite=c, accepted_by__isnull=True).order_by(
-                "-created_at"
-            )
+            "invitations": Invitation.objects.filter(collectivite=c, accepted_by__isnull=True)
+            .select_related("created_by")
+            .order_by("-created_at")
             if is_admin
             else [],
+            "now": timezone.now(),
+            "invitation_days": settings.JALON_INVITATION_DAYS,
             "roles": Role.choices,
             "me": request.user.pk,
             "link": link,
@@ -105,33 +111,37 @@ def _change_member(request: HttpRequest, c: Collectivite) -> HttpResponse:
     return redirect("membres", collectivite_id=c.pk)
 
 
-class _Unknown(Exception):
-    """The invitation link is unknown or used: roll back the account just created."""
-
-
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """Join a collectivité from a link: logged in, accept it; otherwise create an account (or log in)."""
+    """Join a collectivité from a link, which names the collectivité and the role offered: logged in,
+    accept it; otherwise create an account (or log in). A refused link says why."""
+    try:
+        offered = invitation_of(token)
+    except InvitationRefused as refused:
+        return _refused(request, refused)
     form: UserCreationForm[User] | None = (
         UserCreationForm(request.POST or None) if not request.user.is_authenticated else None
     )
+    context = {"form": form, "invitation": offered}
     if request.method == "POST":
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a refused link rolls back the account just created
                 if form is not None:
                     if not form.is_valid():
-                        return render(request, "pages/invitation.html", {"form": form}, status=400)
+                        return render(request, "pages/invitation.html", context, status=400)
                     user = form.save()
                 else:
                     user = user_of(request)
                 membership = accept_invitation(token, user)
-                if membership is None:
-                    raise _Unknown
-        except _Unknown:
-            return render(request, "pages/invitation.html", {"unknown": True}, status=404)
+        except InvitationRefused as refused:
+            return _refused(request, refused)
         if form is not None:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("dashboard", collectivite_id=membership.collectivite_id)
-    return render(request, "pages/invitation.html", {"form": form})
+    return render(request, "pages/invitation.html", context)
+
+
+def _refused(request: HttpRequest, refused: InvitationRefused) -> HttpResponse:
+    return render(request, "pages/invitation.html", {"refused": refused.reason}, status=refused.status)
 
 
 @login_required

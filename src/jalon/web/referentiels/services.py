@@ -12,6 +12,8 @@ from typing import Any
 from django.db import connection, transaction
 
 from jalon.loading import load
+from jalon.referentiel.errors import Problem, ReferentielError
+from jalon.referentiel.markdown import read_source
 from jalon.referentiel.model import Referentiels
 from jalon.web.referentiels.models import ActionDefinition, QuestionDefinition, ReferentielVersion
 
@@ -25,12 +27,21 @@ class ImportResult:
 
 
 def read_folder(folder: Path) -> dict[str, str]:
-    """The files of a référentiel folder the loader may read: relative path → text."""
-    return {
-        path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.suffix in SNAPSHOT_SUFFIXES
-    }
+    """The files of a référentiel folder the loader may read: relative path → text. A file that cannot
+    be read (not UTF-8…) raises ``ReferentielError`` with its ``file:line``, as the loader's problems."""
+    files: dict[str, str] = {}
+    problems: list[Problem] = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in SNAPSHOT_SUFFIXES:
+            name = path.relative_to(folder).as_posix()
+            text = read_source(path, name)
+            if isinstance(text, Problem):
+                problems.append(text)
+            else:
+                files[name] = text
+    if problems:
+        raise ReferentielError(problems)
+    return files
 
 
 def digest_of(files: dict[str, str]) -> str:
