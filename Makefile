@@ -33,11 +33,11 @@ test: lint
 	@echo "== the whole suite, web on SQLite =="
 	JALON_SHARED=$(SHARED) $(BIN)/pytest
 	@echo "== the web suite again, on PostgreSQL =="
-	JALON_SHARED=$(SHARED) $(BIN)/python -m jalon.web.database $(BIN)/pytest tests/web
+	JALON_SHARED=$(SHARED) $(BIN)/python -m tests.postgres $(BIN)/pytest tests/web
 	$(BIN)/jalon check $(SHARED)/fixtures --referentiels $(SHARED)/referentiels
 
 bench: install
-	$(BIN)/python bench/bench_engine.py --referentiels $(SHARED)/referentiels
+	$(BIN)/python bench/bench_engine.py --referentiels $(SHARED)/referentiels --yardstick $(SHARED)/bench/yardstick.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

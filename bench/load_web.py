@@ -335,8 +335,9 @@ def main() -> None:
     if args.only != "postgresql":
         run_one("SQLite", "", args)
     if args.only != "sqlite":
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-        from jalon.web.database import throwaway_database
+        # The PostgreSQL provisioning of the tests (not part of the application) is beside them.
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.postgres import throwaway_database
 
         with throwaway_database("jalon_bench") as url:
             run_one("PostgreSQL", url, args)

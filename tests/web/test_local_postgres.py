@@ -13,8 +13,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from jalon.web import database
-from jalon.web.database import (
+from tests import postgres
+from tests.postgres import (
     Cluster,
     debian_clusters,
     ensure_local_postgres,
@@ -77,7 +77,7 @@ def test_a_server_is_created_and_started_when_none_answers_on_the_port(free_port
 def test_the_cluster_configured_for_the_port_is_started_when_it_is_down(free_port: int) -> None:
     # As on a fresh container: apt's postinst created the cluster but could not start it.
     port = free_port
-    release = database._server_releases()[-1]
+    release = postgres._server_releases()[-1]
     subprocess.run(
         ["pg_createcluster", "--port", str(port), release, f"down{port}"], check=True, capture_output=True
     )
@@ -96,7 +96,7 @@ def test_the_cluster_configured_for_the_port_is_started_when_it_is_down(free_por
 def test_the_server_answering_on_5432_is_used_without_installing_or_starting_anything(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if not database._answers(local_postgres_url(5432)):
+    if not postgres._answers(local_postgres_url(5432)):
         pytest.skip("no PostgreSQL answering on 127.0.0.1:5432 (user postgres, trust)")
 
     def forbidden(*args: Any, **kwargs: Any) -> Any:

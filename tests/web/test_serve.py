@@ -31,7 +31,7 @@ import pytest
 
 import jalon
 from jalon.loading import DEMO_DIR, load
-from jalon.web.database import LOCAL_POSTGRES_PORT, throwaway_database
+from tests.postgres import LOCAL_POSTGRES_PORT, throwaway_database
 
 from .test_concurrency import ACTIONS
 
