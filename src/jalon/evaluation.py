@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 
 from jalon.referentiel.model import Referentiel, Referentiels
@@ -11,16 +13,27 @@ from jalon.scores.engine import ScoreValue, compute_scores
 from jalon.scores.statuts import Statut
 from jalon.scores.tree import ScoringTree, build_scoring_tree
 
-_trees: dict[int, tuple[Referentiel, ScoringTree]] = {}
+# Keyed by identity (a référentiel is immutable; hashing its fields would cost more than the lookup saves),
+# the least recently used dropped beyond this many: a long-running process sees new versions imported.
+SCORING_TREES_KEPT = 16
+_trees: OrderedDict[int, tuple[Referentiel, ScoringTree]] = OrderedDict()
+_trees_lock = threading.Lock()  # the web app's threads share it
 
 
 def scoring_tree(referentiel: Referentiel) -> ScoringTree:
     """The engine's precomputed layout of a référentiel, built once per loaded référentiel."""
-    cached = _trees.get(id(referentiel))
-    if cached is None or cached[0] is not referentiel:
-        cached = (referentiel, build_scoring_tree(referentiel))
-        _trees[id(referentiel)] = cached
-    return cached[1]
+    key = id(referentiel)
+    with _trees_lock:
+        cached = _trees.get(key)
+        if cached is not None and cached[0] is referentiel:
+            _trees.move_to_end(key)
+            return cached[1]
+    tree = build_scoring_tree(referentiel)  # outside the lock: two threads may both build it, once
+    with _trees_lock:
+        _trees[key] = (referentiel, tree)
+        while len(_trees) > SCORING_TREES_KEPT:
+            _trees.popitem(last=False)
+    return tree
 
 
 def consequences_for(
