@@ -11,6 +11,7 @@ from django.test import Client
 
 from jalon.loading import DEMO_DIR
 from jalon.web.collectivites.models import Collectivite
+from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import import_folder, loaded_version
 
 from .conftest import Member, make_collectivite, make_member
@@ -110,3 +111,12 @@ def test_the_criteria_of_a_folder_or_given_apart_are_imported_with_the_version(t
     assert criteres is not None and criteres.etoiles[1] == 0.35
     # From the folder itself: the bundled demo has its own.
     assert loaded_version(import_folder(None).version).criteres is not None
+
+
+def test_serve_imports_the_criteria_file_given_apart_with_the_folder(tmp_path: Path) -> None:
+    from jalon.web.serve import prepare
+
+    prepared = prepare(demo_without_criteria(tmp_path), DEMO_DIR / "labellisation" / "criteres.yml")
+    assert prepared.problems == () and prepared.version_id is not None
+    version = ReferentielVersion.objects.get(pk=prepared.version_id)
+    assert loaded_version(version).criteres is not None

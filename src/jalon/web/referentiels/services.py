@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,16 @@ def import_folder(folder: Path | None, criteres: Path | None = None) -> ImportRe
     last = current_version()
     if last is not None and last.digest == digest:
         return ImportResult(last, created=False)
-    loaded = load_files(files)
+    try:
+        loaded = load_files(files)
+    except ReferentielError as error:
+        if criteres is None:
+            raise
+        # The criteria file given apart is stored as the folder's; its problems name it as it was given.
+        raise ReferentielError(
+            replace(problem, path=str(criteres)) if problem.path == CRITERES_FILE else problem
+            for problem in error.problems
+        ) from None
     with transaction.atomic():
         version = ReferentielVersion.objects.create(digest=digest, source=str(source), files=files)
         actions = []
