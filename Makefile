@@ -38,6 +38,7 @@ test: lint
 
 bench: install
 	$(BIN)/python bench/bench_engine.py --referentiels $(SHARED)/referentiels --yardstick $(SHARED)/bench/yardstick.py
+	$(BIN)/python bench/bench_labellisation.py --referentiels $(SHARED)/referentiels --criteres $(SHARED)/labellisation/criteres.yml --yardstick $(SHARED)/bench/yardstick.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

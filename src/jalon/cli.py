@@ -26,7 +26,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from jalon.labellisation.etoiles import Etoile, etoile
+from jalon.labellisation.checklist import Checklist, checklists
+from jalon.labellisation.etoiles import etoile_score, part_fait
 from jalon.loading import DEMO_SCENARIO, load
 from jalon.referentiel.errors import ReferentielError
 from jalon.referentiel.model import Referentiel, Referentiels
@@ -89,10 +90,20 @@ ReferentielsOption = Annotated[
     ),
 ]
 
+CriteresOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--criteres",
+        help="Fichier des critères de labellisation (comme ../shared/labellisation/criteres.yml), "
+        "à la place de labellisation/criteres.yml du dossier de référentiels.",
+        dir_okay=False,
+    ),
+]
 
-def _load_or_exit(path: Path | None) -> Referentiels:
+
+def _load_or_exit(path: Path | None, criteres: Path | None = None) -> Referentiels:
     try:
-        return load(path)
+        return load(path, criteres)
     except ReferentielError as error:
         for problem in error.problems:
             err.print(str(problem), markup=False)
@@ -121,6 +132,51 @@ def evaluate(
     loaded = _load_or_exit(referentiels)
     state = _read_or_exit(scenario, loaded)
     json.dump(evaluate_scenario(loaded, state), sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+
+
+# Shares are printed to 4 decimals: enough to see a threshold missed by a hair (0.3499).
+SHARE_DECIMALS = 4
+
+
+def checklist_json(checklist: Checklist) -> dict[str, Any]:
+    """A référentiel's checklist as ``jalon labellisation`` prints it."""
+    return {
+        "fait": round(checklist.fait, SHARE_DECIMALS),
+        "etoile_score": checklist.etoile_score,
+        "completude": round(checklist.completude, SHARE_DECIMALS),
+        "criteres": [
+            {
+                "etoile": c.critere.etoile,
+                "action": c.action_id,
+                "atteint": c.atteint,
+                "fait": round(c.fait, SHARE_DECIMALS),
+                "programme": round(c.programme, SHARE_DECIMALS),
+            }
+            for c in checklist.criteres
+        ],
+    }
+
+
+@app.command()
+def labellisation(
+    scenario: Annotated[Path, typer.Argument(help="Fichier de scénario (Collectivité, Réponses, Statuts).")],
+    referentiels: ReferentielsOption = None,
+    criteres: CriteresOption = None,
+) -> None:
+    """Affiche en JSON, par référentiel, la part faite, l'étoile que permet le score, la complétude et
+    les critères de l'étoile visée (atteints ou non, avec leurs parts fait et programmé)."""
+    loaded = _load_or_exit(referentiels, criteres)
+    if loaded.criteres is None:
+        err.print(
+            f"Aucun critère de labellisation : {referentiels or 'la démo'} n'a pas de "
+            "labellisation/criteres.yml ; attendu --criteres FICHIER.",
+            markup=False,
+        )
+        raise typer.Exit(2)
+    state = _read_or_exit(scenario, loaded)
+    found = checklists(loaded, evaluate_scenario(loaded, state), state.statuts)
+    json.dump({ref: checklist_json(c) for ref, c in found.items()}, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
 
 
@@ -194,10 +250,11 @@ def check(
 @referentiel_app.command("validate")
 def validate(
     folder: Annotated[Path, typer.Argument(help="Dossier de référentiel à valider.")],
+    criteres: CriteresOption = None,
 ) -> None:
     """Signale chaque problème d'un dossier de référentiel : fichier:ligne: id: message."""
     try:
-        loaded = load(folder)
+        loaded = load(folder, criteres)
     except ReferentielError as error:
         for problem in error.problems:
             out.print(str(problem), markup=False)
@@ -213,6 +270,13 @@ def validate(
         f"{len(loaded.preuves)} preuves : aucun problème",
         markup=False,
     )
+    if loaded.criteres is not None:
+        count = sum(len(found) for found in loaded.criteres.criteres.values())
+        out.print(
+            f"critères de labellisation ({loaded.criteres.path}) : {len(loaded.criteres.etoiles)} étoiles, "
+            f"{count} critères",
+            markup=False,
+        )
 
 
 @app.command()
@@ -228,10 +292,15 @@ def demo(
     scores = evaluate_scenario(loaded, state)
     for referentiel in loaded.referentiels.values():
         root = scores[referentiel.id]
-        star = etoile(float(root["point_fait"] or 0), float(root["point_potentiel"] or 0))
-        out.print(demo_table(referentiel, scores, star))
-        if star.audit_requis:
-            out.print("À partir de la deuxième étoile, le label demande un audit.")
+        fait = part_fait(float(root["point_fait"] or 0), float(root["point_potentiel"] or 0))
+        star = etoile_score(fait, loaded.criteres.etoiles) if loaded.criteres is not None else None
+        out.print(demo_table(referentiel, scores, fait, star))
+        if star is not None:
+            # The score allows a star; the label needs its criteria, and from the 2nd on an audit.
+            out.print(
+                "Une étoile s'obtient quand ses critères sont remplis (jalon labellisation),", markup=False
+            )
+            out.print("puis, à partir de la deuxième, après un audit.", markup=False)
 
 
 # The score columns of ``jalon demo``: short headers, so that the table holds in 80 columns with the
@@ -245,11 +314,14 @@ DEMO_COLUMNS = (
 )
 
 
-def demo_table(referentiel: Referentiel, scores: dict[str, dict[str, Any]], star: Etoile) -> Table:
+def demo_table(
+    referentiel: Referentiel, scores: dict[str, dict[str, Any]], fait: float, star: int | None
+) -> Table:
     """The référentiel's scores down to one level below the mesures: the names wrap, the numbers
     (right-aligned) never do, and no border is drawn but the header's rule, to leave the names room."""
     table = Table(
-        title=f"{referentiel.nom} — {star.etoiles} étoile(s), {star.pourcentage_fait:.1f} % fait",
+        title=f"{referentiel.nom} — {fait * 100:.1f} % fait"
+        + (f", de quoi demander la {star}e étoile" if star and star > 1 else ""),
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
@@ -275,6 +347,7 @@ def demo_table(referentiel: Referentiel, scores: dict[str, dict[str, Any]], star
 @app.command()
 def serve(
     referentiels: ReferentielsOption = None,
+    criteres: CriteresOption = None,
     port: Annotated[int, typer.Option("--port", "-p", help="Port sur 127.0.0.1.")] = 8000,
     database: DatabaseOption = None,
     data_dir: DataOption = DEFAULT_DATA_DIR,
@@ -303,7 +376,7 @@ def serve(
     check_port_free(port)  # before migrating or importing anything for a server that cannot start
     reset = reset_command(database, data_dir)
     configure(database, data_dir.resolve())
-    prepared = prepare(referentiels)
+    prepared = prepare(referentiels, criteres)
     for problem in prepared.problems:
         err.print(str(problem), markup=False)
     if prepared.problems:
@@ -693,6 +766,7 @@ def jeton_revoquer(
 @referentiel_app.command("importer")
 def referentiel_importer(
     folder: Annotated[Path, typer.Argument(help="Dossier du référentiel (comme ../shared/referentiels).")],
+    criteres: CriteresOption = None,
     database: DatabaseOption = None,
     data_dir: DataOption = DEFAULT_DATA_DIR,
 ) -> None:
@@ -701,7 +775,7 @@ def referentiel_importer(
     with operating(database, data_dir):
         from jalon.web import operator
 
-        imported = operator.import_referentiel(folder)
+        imported = operator.import_referentiel(folder, criteres)
         for problem in imported.problems:
             out.print(str(problem), markup=False)
         if imported.problems:

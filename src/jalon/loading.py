@@ -14,8 +14,10 @@ DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_SCENARIO = DEMO_DIR / "scenario.yml"
 
 
-def load(path: str | Path | None = None) -> Referentiels:
+def load(path: str | Path | None = None, criteres: str | Path | None = None) -> Referentiels:
     """Load the référentiels of a folder (the bundled demo when no path is given).
+
+    ``criteres``: the label's criteria file, instead of the folder's `labellisation/criteres.yml`.
 
     Raises ``ReferentielError`` listing every problem of the folder.
     """
@@ -23,4 +25,4 @@ def load(path: str | Path | None = None) -> Referentiels:
     from jalon.referentiel.loader import load_referentiels
     from jalon.regles.checker import check_personnalisations
 
-    return load_referentiels(DEMO_DIR if path is None else Path(path), check_personnalisations)
+    return load_referentiels(DEMO_DIR if path is None else Path(path), check_personnalisations, criteres)

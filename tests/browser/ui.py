@@ -18,7 +18,7 @@ from playwright.sync_api import BrowserContext, Locator, Page, Response
 from playwright.sync_api import Error as PlaywrightError
 
 import jalon
-from jalon.labellisation.etoiles import etoile
+from jalon.labellisation.etoiles import etoile_score, part_fait
 from jalon.referentiel.model import Referentiels
 from jalon.scores.engine import ScoreValue
 from tests.browser.server import Account, JalonServer
@@ -87,10 +87,11 @@ def root_percent(page: Page) -> float:
 
 
 def etoiles(page: Page) -> int:
-    """The number of stars shown on the dashboard: a digit, or ★ signs."""
-    text = hook(page, "etoile", 'strong:has-text("étoile")').inner_text()
-    digit = re.search(r"\d+", text)
-    return int(digit.group()) if digit else text.count("★")
+    """The star the score allows, as the dashboard says it (« permet de demander la 2e étoile »); 0 when
+    it allows none."""
+    text = hook(page, "etoile", 'p:has-text("Étoile obtenue")').inner_text()
+    found = re.search(r"demander la (\d+)", text)
+    return int(found.group(1)) if found else 0
 
 
 def _points(text: str) -> tuple[float, float]:
@@ -225,4 +226,7 @@ def percent_fait(scores: Mapping[str, ScoreValue]) -> float:
 
 
 def stars(scores: Mapping[str, ScoreValue]) -> int:
-    return etoile(*points(scores)).etoiles
+    """The star the score allows, by the demo's thresholds (src/jalon/demo/labellisation/criteres.yml)."""
+    criteres = jalon.load().criteres
+    assert criteres is not None
+    return etoile_score(part_fait(*points(scores)), criteres.etoiles)

@@ -315,6 +315,27 @@ def test_referentiel_importer_imports_a_new_version_and_refuses_a_broken_folder_
     assert missing.exit_code == 1 and "ce n'est pas un dossier" in missing.stderr
 
 
+def test_referentiel_importer_takes_a_criteria_file_given_apart_and_names_it_in_its_problems(
+    jalon: Jalon, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ref"
+    shutil.copytree(DEMO_DIR, folder)
+    criteres = tmp_path / "criteres.yml"
+    shutil.move(folder / "labellisation" / "criteres.yml", criteres)
+    text = criteres.read_text(encoding="utf-8")
+    broken = tmp_path / "casse.yml"
+    broken.write_text(text.replace("action: cae_6.1.1, ", "action: cae_6.1.9, ", 1), encoding="utf-8")
+    line = text[: text.index("action: cae_6.1.1, ")].count("\n") + 1
+    result = jalon("referentiel", "importer", str(folder), "--criteres", str(broken))
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{broken}:{line}: cae_6.1.9: action inconnue du référentiel cae.")
+    assert current_version() is None
+    result = jalon("referentiel", "importer", str(folder), "--criteres", str(criteres))
+    assert result.exit_code == 0, result.output
+    version = current_version()
+    assert version is not None and version.files["labellisation/criteres.yml"] == text
+
+
 # -- as a process of its own ----------------------------------------------------------------------
 
 

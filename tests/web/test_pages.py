@@ -214,7 +214,9 @@ def test_dashboard_shows_star_next_threshold_and_axes_chart(
     client = logged_in(editor)
     page = client.get(f"/c/{collectivite.pk}/").content.decode()
     assert 'data-testid="root-score"' in page and 'data-testid="etoile"' in page
-    assert "1 étoile atteinte" in page and "prochaine étoile à 35" in page
+    # The star the score allows, never « atteinte » (tests/web/test_pages_labellisation.py has the rest).
+    assert "Étoile obtenue : aucune" in page and "atteinte" not in page
+    assert "Le score permet de demander la 1re étoile ; la 2e à 35 % fait" in page
     assert 'data-testid="axes-cae"' in page and "Part du potentiel faite et programmée, par axe" in page
     # The population in French style, and the axes' full names (wrapped by the page, never cut).
     assert "45\xa0000 habitants" in page

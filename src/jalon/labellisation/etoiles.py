@@ -1,26 +1,31 @@
-"""Label stars: the share of the potentiel that is "fait" decides how many stars a collectivité reaches."""
+"""Label stars and the score: the share of the potentiel that is fait says which star may be *requested*.
+
+A star is never reached by a score alone: its criteria must be met, then an audit and the commission's
+decision grant it (see ``checklist``). The thresholds come from the référentiel folder's criteria file.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-# Share of the potentiel fait (in %) from which each star is reached: 1st star at 0 %, 5th at 75 %.
-SEUILS = (0.0, 35.0, 50.0, 65.0, 75.0)
-# From the second star on, the label requires an audit.
-PREMIERE_ETOILE_AUDITEE = 2
+from collections.abc import Sequence
 
 
-@dataclass(frozen=True, slots=True)
-class Etoile:
-    etoiles: int  # 1 to 5
-    pourcentage_fait: float
-    audit_requis: bool
-    prochain_seuil: float | None  # % fait needed for the next star, None at 5 stars
+def part_fait(point_fait: float, point_potentiel: float) -> float:
+    """Share of the potentiel that is fait (0 for a zero potentiel)."""
+    return point_fait / point_potentiel if point_potentiel else 0.0
 
 
-def etoile(point_fait: float, point_potentiel: float) -> Etoile:
-    """The star reached with ``point_fait`` out of ``point_potentiel``."""
-    pourcentage = 100.0 * point_fait / point_potentiel if point_potentiel else 0.0
-    reached = sum(1 for seuil in SEUILS if pourcentage >= seuil)
-    prochain = SEUILS[reached] if reached < len(SEUILS) else None
-    return Etoile(reached, pourcentage, reached >= PREMIERE_ETOILE_AUDITEE, prochain)
+def etoile_score(fait: float, seuils: Sequence[float]) -> int:
+    """The highest star whose threshold the share ``fait`` reaches (0 when none does).
+
+    ``seuils``: the minimum share fait of star 1, 2…, increasing.
+    """
+    star = 0
+    for number, seuil in enumerate(seuils, start=1):
+        if fait >= seuil:
+            star = number
+    return star
+
+
+def prochain_seuil(etoile: int, seuils: Sequence[float]) -> float | None:
+    """The share fait of the star after ``etoile``, None past the last one."""
+    return seuils[etoile] if etoile < len(seuils) else None

@@ -1,7 +1,8 @@
 """Load a whole référentiel folder into the immutable model, or report every problem in it at once.
 
 Layout: one subfolder per référentiel (`cae/`, `eci/`…: Markdown action files, one of them holding the
-root), plus optional `questions/`, `personnalisations/`, `preuves/` and `thematiques/thematiques.md`.
+root), plus optional `questions/`, `personnalisations/`, `preuves/` and `thematiques/thematiques.md`,
+and the label's rules in `labellisation/criteres.yml` (or a criteria file given explicitly).
 The folder may also be a single référentiel folder, or a single Markdown file holding a whole référentiel.
 
 The rule formulas are read here but checked by the rule language (`jalon.regles`), which this package does
@@ -21,9 +22,17 @@ from jalon.referentiel.actions import (
     assemble_referentiel,
     looks_like_actions,
 )
+from jalon.referentiel.criteres import CRITERES_FILE, read_criteres
 from jalon.referentiel.errors import Problem, ReferentielError
 from jalon.referentiel.markdown import MarkdownNode, parse_markdown, read_source
-from jalon.referentiel.model import Personnalisation, Preuve, Question, Referentiel, Referentiels
+from jalon.referentiel.model import (
+    Criteres,
+    Personnalisation,
+    Preuve,
+    Question,
+    Referentiel,
+    Referentiels,
+)
 from jalon.referentiel.personnalisations import PERSONNALISATION_KEYWORDS, REGLES, read_personnalisations
 from jalon.referentiel.preuves import PREUVE_KEYWORDS, read_preuves
 from jalon.referentiel.questions import CHOIX, QUESTION_KEYWORDS, read_questions
@@ -32,7 +41,8 @@ QUESTIONS = "questions"
 PERSONNALISATIONS = "personnalisations"
 PREUVES = "preuves"
 THEMATIQUES = "thematiques"
-_NOT_REFERENTIELS = frozenset({QUESTIONS, PERSONNALISATIONS, PREUVES, THEMATIQUES})
+LABELLISATION = "labellisation"
+_NOT_REFERENTIELS = frozenset({QUESTIONS, PERSONNALISATIONS, PREUVES, THEMATIQUES, LABELLISATION})
 _THEMATIQUES_EXPECTED = "attendu un bloc yaml `thematiques:` de lignes `identifiant: libellé`"
 
 Parsed = list[tuple[str, list[MarkdownNode]]]  # (path relative to the loaded folder, top-level nodes)
@@ -115,8 +125,12 @@ def _read_thematiques(path: str, md_nodes: list[MarkdownNode]) -> tuple[dict[str
     return {}, [Problem(path, None, f"Aucun bloc yaml `thematiques:` : {_THEMATIQUES_EXPECTED}.")]
 
 
-def load_referentiels(path: str | Path, check_rules: RulesCheck | None = None) -> Referentiels:
+def load_referentiels(
+    path: str | Path, check_rules: RulesCheck | None = None, criteres: str | Path | None = None
+) -> Referentiels:
     """Read a référentiel folder (see the module docstring); raise ReferentielError with every problem.
+
+    ``criteres``: a criteria file to use instead of the folder's `labellisation/criteres.yml`.
 
     ``check_rules`` reports the problems of the formulas among the others; without it (this package's
     own tests) formulas are read but not checked. Use ``jalon.loading.load``, which passes it.
@@ -204,6 +218,22 @@ def load_referentiels(path: str | Path, check_rules: RulesCheck | None = None) -
             thematiques, found = _read_thematiques(shown, md_nodes)
             problems.extend(found)
 
+    criteres_read: Criteres | None = None
+    criteres_file = Path(criteres) if criteres is not None else None
+    shown = str(criteres)
+    if criteres_file is None and folder is not None and (folder / CRITERES_FILE).is_file():
+        criteres_file, shown = folder / CRITERES_FILE, CRITERES_FILE
+    if criteres_file is not None:
+        text = read_source(criteres_file, shown)
+        if isinstance(text, Problem):
+            problems.append(text)
+        else:
+            by_referentiel = {
+                assembly.referentiel_id: frozenset(assembly.action_ids) for assembly in assemblies
+            }
+            criteres_read, found = read_criteres(text, shown, by_referentiel)
+            problems.extend(found)
+
     if problems:
         raise ReferentielError(sorted(problems, key=lambda problem: (problem.path, problem.line or 0)))
     return Referentiels(
@@ -213,4 +243,5 @@ def load_referentiels(path: str | Path, check_rules: RulesCheck | None = None) -
         preuves=preuves,
         thematiques=thematiques,
         path=str(path),
+        criteres=criteres_read,
     )

@@ -130,6 +130,39 @@ class Preuve:
 
 
 @dataclass(frozen=True, slots=True)
+class Critere:
+    """One criterion of a star: the action whose fait (or fait + programmé) share must reach a minimum."""
+
+    etoile: int
+    action_id: str
+    libelle: str
+    min_fait: float  # share of the action's potentiel
+    min_fait_programme: float | None  # share fait + programmé that also meets it, when given
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionsDemande:
+    """What a demande needs besides the criteria (the file's `demande:` section)."""
+
+    completude: float  # share of tâches with a statut (theirs or an ancestor's)
+    document: str | None  # the document the demande must carry, when one is required
+    etoile_min_audit: int  # stars below this are granted without audit
+    pilotes: Mapping[str, tuple[str, ...]]  # référentiel id → actions that need a pilote
+
+
+@dataclass(frozen=True, slots=True)
+class Criteres:
+    """The label's rules (`labellisation/criteres.yml`): star thresholds, demande conditions, criteria."""
+
+    etoiles: tuple[float, ...]  # minimum share fait of star 1, 2…, increasing
+    marge_recommandee: float
+    demande: ConditionsDemande
+    criteres: Mapping[str, tuple[Critere, ...]]  # référentiel id → its criteria, in file order
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class Referentiels:
     """A whole loaded folder: the référentiels and what the collectivité answers and proves."""
 
@@ -139,6 +172,7 @@ class Referentiels:
     preuves: tuple[Preuve, ...] = ()
     thematiques: Mapping[str, str] = field(default_factory=dict)
     path: str = ""
+    criteres: Criteres | None = None  # the label's rules, when the folder has them or they were given
 
     def action(self, action_id: str) -> Action:
         """The action with this id, whichever référentiel it belongs to."""

@@ -212,13 +212,13 @@ class Imported:
     kept: int | None  # then, the version still in use
 
 
-def import_referentiel(folder: Path) -> Imported:
+def import_referentiel(folder: Path, criteres: Path | None = None) -> Imported:
     """Import a folder as a new version, validated first: a broken one is not imported (its problems
     are returned) and the current version stays in use."""
     if not folder.is_dir():
         raise OperatorError(f"{folder} : ce n'est pas un dossier")
     try:
-        return Imported(import_folder(folder), (), None)
+        return Imported(import_folder(folder, criteres), (), None)
     except ReferentielError as error:
         kept = current_version()
         return Imported(None, error.problems, kept.pk if kept else None)

@@ -85,7 +85,7 @@ def connect(database: str | None, data_dir: Path) -> None:
         call_command("migrate", interactive=False, verbosity=0)
 
 
-def prepare(referentiels: Path | None) -> Prepared:
+def prepare(referentiels: Path | None, criteres: Path | None = None) -> Prepared:
     """Migrate, import the référentiel folder when it changed, create the demo collectivité and admin."""
     from django.contrib.auth.models import User
     from django.core.management import call_command
@@ -98,7 +98,7 @@ def prepare(referentiels: Path | None) -> Prepared:
     problems: tuple[Problem, ...] = ()
     imported = False
     try:
-        result = import_folder(referentiels)
+        result = import_folder(referentiels, criteres)
         imported = result.created
         version_id: int | None = result.version.pk
     except ReferentielError as error:

@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from jalon.labellisation.etoiles import SEUILS, etoile
+from jalon.labellisation.checklist import Checklist, checklist
 from jalon.referentiel.model import CATEGORIES, Action, Referentiel
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of
@@ -104,33 +104,111 @@ def forts_et_faibles(axes: list[AxeBar], seuil: float) -> tuple[list[AxeBar], li
     return forts, faibles
 
 
+def ordinal(etoile: int) -> str:
+    """« 1re », « 2e »… in French."""
+    return "1re" if etoile == 1 else f"{etoile}e"
+
+
+@dataclass(frozen=True)
+class Labellisation:
+    """What the dashboard says of the label for one référentiel, from the engine's checklist."""
+
+    checklist: Checklist
+    etoile_score: str | None  # « 2e », None when the score allows no star
+    cible: str  # the star whose criteria are checked: « 1re », « 2e »…
+    prochaine: str | None  # the star after the one the score allows
+    seuil_prochaine: float | None  # % fait of it
+    points_manquants: float | None
+    completude_requise: float  # %
+    completude_atteinte: bool
+    manquants: list[dict[str, Any]]  # unmet criteria: libellé, action id, link, fait / programmé %
+    criteres_atteints: int
+    demandable: bool  # criteria and complétude met (document and pilotes not handled yet)
+    marge: float  # % of margin advised above the threshold
+
+
+def labellisation_of(
+    c: Collectivite,
+    checklist_: Checklist,
+    referentiel: Referentiel,
+    potentiel: float,
+    fait: float,
+    completude_requise: float,
+) -> Labellisation:
+    url_prefix = reverse("mesure", args=(c.pk, "X"))[:-2]
+    manquants = [
+        {
+            "libelle": e.critere.libelle,
+            "action_id": e.action_id,
+            "identifiant": referentiel.actions[e.action_id].identifiant,
+            "url": f"{url_prefix}{e.action_id}/",
+            "fait": round(100 * e.fait, 1),
+            "programme": round(100 * e.programme, 1),
+            "min_fait": round(100 * e.critere.min_fait, 1),
+            "min_fait_programme": None
+            if e.critere.min_fait_programme is None
+            else round(100 * e.critere.min_fait_programme, 1),
+        }
+        for e in checklist_.manquants
+    ]
+    conditions = {condition.code: condition for condition in checklist_.conditions}
+    completude_atteinte = conditions["completude"].atteint is True
+    seuil = checklist_.prochain_seuil
+    star = checklist_.etoile_score
+    return Labellisation(
+        checklist=checklist_,
+        etoile_score=ordinal(star) if star else None,
+        cible=ordinal(checklist_.etoile_cible),
+        prochaine=ordinal(star + 1) if seuil is not None else None,
+        seuil_prochaine=None if seuil is None else round(100 * seuil, 1),
+        points_manquants=None if seuil is None else max(0.0, round(seuil * potentiel - fait, 1)),
+        completude_requise=round(100 * completude_requise, 1),
+        completude_atteinte=completude_atteinte,
+        manquants=manquants,
+        criteres_atteints=len(checklist_.criteres) - len(manquants),
+        demandable=completude_atteinte and not manquants,
+        marge=round(100 * checklist_.marge_recommandee, 1),
+    )
+
+
 @login_required
 def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
     c, role = member(request, collectivite_id)
     rows = []
-    for ref_id, referentiel in loaded().referentiels.items():
+    engine = loaded()
+    for ref_id, referentiel in engine.referentiels.items():
         scores = services.scores(c, ref_id)
         s = scores[ref_id]
         fait, potentiel = float(s["point_fait"] or 0), float(s["point_potentiel"] or 0)
-        star = etoile(fait, potentiel)
-        missing = None
-        if star.prochain_seuil is not None:
-            missing = round(star.prochain_seuil / 100 * potentiel - fait, 1)
+        label = None
+        seuil = None
+        taches = (s["completed_taches_count"], s["total_taches_count"])
+        if engine.criteres is not None:
+            found = checklist(engine, ref_id, scores, services.statuts_of(c, ref_id))
+            requise = engine.criteres.demande.completude
+            label = labellisation_of(c, found, referentiel, potentiel, fait, requise)
+            taches = (found.taches_renseignees, found.taches)
+            # Strengths and weaknesses against the next star's threshold (the last star's past it).
+            prochain = found.prochain_seuil
+            seuil = 100 * (prochain if prochain is not None else engine.criteres.etoiles[-1])
         axes = _axes(referentiel, scores)
-        seuil = star.prochain_seuil if star.prochain_seuil is not None else SEUILS[-1]
-        forts, faibles = forts_et_faibles(axes, seuil)
+        forts, faibles = forts_et_faibles(axes, seuil) if seuil is not None else ([], [])
         rows.append(
             {
                 "referentiel": referentiel,
                 "scores": s,
                 "bars": bars(s),
-                "etoile": star,
-                "points_manquants": missing,
+                "label": label,
                 "axes": axes,
                 "forts": forts,
                 "faibles": faibles,
                 "seuil": seuil,
-                "completude": percent(s["completed_taches_count"], s["total_taches_count"]),
+                "seuil_prochaine": label is not None and label.prochaine is not None,
+                # Tâches with a statut of their own or an ancestor's (the checklist's count when the
+                # référentiel has criteria; the engine's otherwise).
+                "taches_renseignees": taches[0],
+                "taches": taches[1],
+                "completude": percent(*taches),
             }
         )
     return render(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
 
 from jalon.loading import load
+from jalon.referentiel.criteres import CRITERES_FILE
 from jalon.referentiel.errors import Problem, ReferentielError
 from jalon.referentiel.markdown import read_source
 from jalon.referentiel.model import Referentiels
@@ -99,8 +100,11 @@ def version_of_row(row: tuple[Any, ...] | None) -> ReferentielVersion | None:
     return found
 
 
-def import_folder(folder: Path | None) -> ImportResult:
+def import_folder(folder: Path | None, criteres: Path | None = None) -> ImportResult:
     """Import a folder (the bundled demo when None) as a new version, unless it equals the last one.
+
+    The folder's label criteria (`labellisation/criteres.yml`) come with it; ``criteres`` is a file
+    imported in their place (for a folder without one), as part of the version.
 
     The folder is validated by the engine before anything is written, and everything is written in
     one transaction: a broken folder raises ``ReferentielError`` and leaves the previous version.
@@ -109,11 +113,25 @@ def import_folder(folder: Path | None) -> ImportResult:
 
     source = (folder or DEMO_DIR).resolve()
     files = read_folder(source)
+    if criteres is not None:
+        text = read_source(criteres, str(criteres))
+        if isinstance(text, Problem):
+            raise ReferentielError([text])
+        files[CRITERES_FILE] = text
     digest = digest_of(files)
     last = current_version()
     if last is not None and last.digest == digest:
         return ImportResult(last, created=False)
-    loaded = load_files(files)
+    try:
+        loaded = load_files(files)
+    except ReferentielError as error:
+        if criteres is None:
+            raise
+        # The criteria file given apart is stored as the folder's; its problems name it as it was given.
+        raise ReferentielError(
+            replace(problem, path=str(criteres)) if problem.path == CRITERES_FILE else problem
+            for problem in error.problems
+        ) from None
     with transaction.atomic():
         version = ReferentielVersion.objects.create(digest=digest, source=str(source), files=files)
         actions = []
