@@ -104,7 +104,9 @@ def _log(path: Path) -> str:
 
 
 @contextmanager
-def jalon_serve(folder: Path, referentiels: Path | None = None) -> Iterator[JalonServer]:
+def jalon_serve(
+    folder: Path, referentiels: Path | None = None, criteres: Path | None = None
+) -> Iterator[JalonServer]:
     """``jalon serve`` on a fresh data folder; stopped on exit. Its output goes to files in ``folder``
     (a pipe nobody reads would fill up with the request log and block the server)."""
     data_dir = folder / "data"
@@ -114,6 +116,8 @@ def jalon_serve(folder: Path, referentiels: Path | None = None) -> Iterator[Jalo
     args = [str(JALON), "serve", "--port", str(port), "--data", str(data_dir)]
     if referentiels is not None:
         args += ["--referentiels", str(referentiels.resolve())]  # the server runs in ``folder``
+    if criteres is not None:
+        args += ["--criteres", str(criteres.resolve())]
     out_path, err_path = folder / "serve.out", folder / "serve.err"
     with out_path.open("w") as out, err_path.open("w") as err:
         process = subprocess.Popen(args, cwd=folder, stdout=out, stderr=err, env=env)

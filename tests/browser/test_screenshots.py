@@ -46,8 +46,10 @@ AVANCEMENTS = ["fait"] * 6 + ["programme"] * 3 + ["pas_fait"] * 2
 def server(
     browser: Browser, tmp_path_factory: pytest.TempPathFactory, referentiels_dir: Path
 ) -> Iterator[JalonServer]:
-    """``jalon serve`` with a fresh database and the official CAE and ECI référentiels."""
-    with jalon_serve(tmp_path_factory.mktemp("jalon"), referentiels_dir) as running:
+    """``jalon serve`` with a fresh database, the official CAE and ECI référentiels and their labellisation
+    criteria (beside them in ../shared, not inside the folder)."""
+    criteres = referentiels_dir.parent / "labellisation" / "criteres.yml"
+    with jalon_serve(tmp_path_factory.mktemp("jalon"), referentiels_dir, criteres) as running:
         yield running
 
 
@@ -124,4 +126,4 @@ def test_screenshots(
     page.goto(dashboard_url(server))
     assert root_percent(page) == pytest.approx(percent_fait(expected["cae"]), abs=0.051)
     assert percent_fait(expected["cae"]) > 10  # the state has some substance
-    shoot(page, "dashboard.png", folder, max_height=2000)
+    shoot(page, "dashboard.png", folder, max_height=1400)
