@@ -9,6 +9,7 @@ import pytest
 
 from jalon.loading import DEMO_DIR
 from jalon.referentiel.errors import ReferentielError
+from jalon.web.referentiels import services
 from jalon.web.referentiels.models import ActionDefinition, QuestionDefinition, ReferentielVersion
 from jalon.web.referentiels.services import import_folder, loaded_version
 
@@ -62,3 +63,20 @@ def test_versions_are_immutable() -> None:
     version.source = "elsewhere"
     with pytest.raises(ValueError, match="immutable"):
         version.save()
+
+
+def test_the_loaded_versions_kept_by_a_process_are_bounded(tmp_path: Path) -> None:
+    folder = tmp_path / "ref"
+    shutil.copytree(DEMO_DIR, folder)
+    mesure = folder / "cae" / "6.1.1.md"
+    versions = []
+    for _ in range(services.LOADED_VERSIONS_KEPT + 2):  # each change of the folder is a new version
+        mesure.write_text(mesure.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        versions.append(import_folder(folder).version)
+    assert len({v.pk for v in versions}) == services.LOADED_VERSIONS_KEPT + 2
+    assert len(services._loaded) <= services.LOADED_VERSIONS_KEPT
+    newest = loaded_version(versions[-1])
+    assert loaded_version(versions[-1]) is newest  # kept
+    first = loaded_version(versions[0])  # dropped earlier: loaded again from its stored files
+    assert "cae_6.1.1.1.1" in first.referentiels["cae"].actions
+    assert len(services._loaded) <= services.LOADED_VERSIONS_KEPT

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -171,20 +172,30 @@ def import_folder(folder: Path | None, criteres: Path | None = None) -> ImportRe
     return ImportResult(version, created=True)
 
 
-# Keyed by id and digest: a test database may reuse an id for another folder.
-_loaded: dict[tuple[int, str], Referentiels] = {}
+# Keyed by id and digest: a test database may reuse an id for another folder. The least recently used
+# beyond this many are dropped (a version of the official CAE + ECI holds a few MB); a dropped version is
+# loaded again from its stored files when asked for.
+LOADED_VERSIONS_KEPT = 4
+_loaded: OrderedDict[tuple[int, str], Referentiels] = OrderedDict()
 _lock = threading.Lock()
 
 
 def _cache_put(version: ReferentielVersion, loaded: Referentiels) -> None:
     with _lock:
         _loaded[(version.pk, version.digest)] = loaded
+        _loaded.move_to_end((version.pk, version.digest))
+        while len(_loaded) > LOADED_VERSIONS_KEPT:
+            _loaded.popitem(last=False)
 
 
 def loaded_version(version: ReferentielVersion) -> Referentiels:
-    """The engine's view of a version, loaded once per process (versions never change)."""
+    """The engine's view of a version, loaded once per process while it is among the most recently used
+    (versions never change)."""
+    key = (version.pk, version.digest)
     with _lock:
-        found = _loaded.get((version.pk, version.digest))
+        found = _loaded.get(key)
+        if found is not None:
+            _loaded.move_to_end(key)
     if found is None:
         found = load_files(version.files)
         _cache_put(version, found)
