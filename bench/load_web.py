@@ -6,7 +6,14 @@ spreads them). Once on SQLite, once on PostgreSQL
 (the server on 127.0.0.1:5432 or one started, a throwaway database). Only 127.0.0.1 is ever contacted;
 every loop stops after ``--seconds`` or ``--max-requests``.
 
+Two load models: the stress one above (clients that never pause), and a realistic one (``--think``:
+each client pauses that long after its read, as a person does; ``--realistic`` is 200 editors over 50
+collectivités with 1 s of thought). ``--workers`` runs the server as several processes,
+``--instances`` as several ``jalon serve`` on their own ports sharing one database (the clients split
+between them, as behind a load balancer).
+
     .venv/bin/python bench/load_web.py --referentiels ../shared/referentiels
+    .venv/bin/python bench/load_web.py --referentiels ../shared/referentiels --realistic --workers 2
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,8 +90,31 @@ print(json.dumps({{"collectivites": [c.pk for c in cs], "tokens": tokens}}))
 
 
 @contextmanager
+def servers(
+    instances: int,
+    database: str,
+    data_dir: Path,
+    referentiels: Path | None,
+    workers: int | None,
+    threads: int | None,
+) -> Iterator[list[int]]:
+    """``instances`` servers on one database (started one after the other: each prepares it)."""
+    with ExitStack() as stack:
+        ports = [
+            stack.enter_context(server(database, data_dir, referentiels, workers, threads, n))
+            for n in range(instances)
+        ]
+        yield ports
+
+
+@contextmanager
 def server(
-    database: str, data_dir: Path, referentiels: Path | None, workers: int | None, threads: int | None
+    database: str,
+    data_dir: Path,
+    referentiels: Path | None,
+    workers: int | None,
+    threads: int | None,
+    instance: int = 0,
 ) -> Iterator[int]:
     port = free_port()
     args = [str(JALON), "serve", "--port", str(port), "--data", str(data_dir)]
@@ -98,7 +128,7 @@ def server(
         args += ["--referentiels", str(referentiels)]
     # To a file, never to an unread pipe: once a pipe is full, the server's next log line would block
     # the thread writing it, and every request waiting on that thread.
-    log = data_dir / "server.log"
+    log = data_dir / f"server{instance}.log"
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log.open("w"), text=True)
     try:
         deadline = time.monotonic() + 60
@@ -145,22 +175,22 @@ def tâches_of(port: int, collectivite: int, token: str) -> list[str]:
     return out
 
 
-Client = tuple[str, int]  # an API token, the collectivité it writes
+Client = tuple[str, int, int]  # an API token, the collectivité it writes, the port of its server
 
 
 def load(
-    port: int,
     clients: list[Client],
     actions: list[str],
     seconds: float,
     max_requests: int,
     seed: int = 0,
+    think: float = 0.0,
 ) -> tuple[Timings, float]:
     timings = Timings()
     lock = threading.Lock()
     start = threading.Barrier(len(clients) + 1)
 
-    def client(n: int, token: str, collectivite: int) -> None:
+    def client(n: int, token: str, collectivite: int, port: int) -> None:
         base = f"/api/collectivites/{collectivite}"
         rng = random.Random(n * 1000 + seed)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -169,6 +199,8 @@ def load(
         errors: list[str] = []
         start.wait()
         deadline = time.monotonic() + seconds
+        if think:  # people do not start in step
+            time.sleep(rng.uniform(0, think))
         for _ in range(max_requests):  # bounded, whatever the clock says
             if time.monotonic() >= deadline:
                 break
@@ -194,6 +226,8 @@ def load(
                 continue
             writes.append(t1 - t0)
             reads.append(t2 - t1)
+            if think:  # a person reads the scores, then sets the next statut
+                time.sleep(rng.uniform(0.5, 1.5) * think)
         conn.close()
         with lock:
             timings.writes += writes
@@ -201,7 +235,7 @@ def load(
             timings.errors += errors
             timings.loops.append(len(writes))
 
-    threads = [threading.Thread(target=client, args=(n, t, c)) for n, (t, c) in enumerate(clients)]
+    threads = [threading.Thread(target=client, args=(n, *c)) for n, c in enumerate(clients)]
     for thread in threads:
         thread.start()
     start.wait()
@@ -211,29 +245,31 @@ def load(
     return timings, time.perf_counter() - began
 
 
-def _load_part(job: tuple[int, list[Client], int, list[str], float, int, float]) -> tuple[Timings, float]:
-    port, clients, first, actions, seconds, max_requests, start_at = job
+def _load_part(
+    job: tuple[list[Client], int, list[str], float, int, float, float],
+) -> tuple[Timings, float]:
+    clients, first, actions, seconds, max_requests, start_at, think = job
     # Every process starts at the same instant (CLOCK_MONOTONIC is the machine's, not the process's).
     time.sleep(max(0.0, start_at - time.monotonic()))
-    return load(port, clients, actions, seconds, max_requests, first)
+    return load(clients, actions, seconds, max_requests, first, think)
 
 
 def load_in_processes(
     processes: int,
-    port: int,
     clients: list[Client],
     actions: list[str],
     seconds: float,
     max_requests: int,
+    think: float = 0.0,
 ) -> tuple[Timings, float]:
     """The clients split over several processes. In one process, the client threads take turns on
     its GIL, and a response that arrived waits for its thread to get it: the timings would count that
     wait as the server's latency. Running both ways checks that the figures are the server's."""
     if processes <= 1:
-        return load(port, clients, actions, seconds, max_requests)
+        return load(clients, actions, seconds, max_requests, 0, think)
     start_at = time.monotonic() + 1.0
     jobs = [
-        (port, clients[n::processes], n, actions, seconds, max_requests, start_at)
+        (clients[n::processes], n, actions, seconds, max_requests, start_at, think)
         for n in range(processes)
         if clients[n::processes]
     ]
@@ -290,14 +326,19 @@ def run_one(name: str, database: str, args: argparse.Namespace) -> dict[str, flo
         collectivites, tokens = prepare(
             database, data_dir, args.referentiels, args.clients, args.collectivites
         )
-        clients = [(token, collectivites[n % len(collectivites)]) for n, token in enumerate(tokens)]
-        with server(database, data_dir, args.referentiels, args.workers, args.threads) as port:
+        with servers(
+            args.instances, database, data_dir, args.referentiels, args.workers, args.threads
+        ) as ports:
+            clients = [
+                (token, collectivites[n % len(collectivites)], ports[n % len(ports)])
+                for n, token in enumerate(tokens)
+            ]
             # Same identity, so the same tâches are désactivé in every collectivité.
-            actions = tâches_of(port, collectivites[0], tokens[0])
-            # Warm-up: the server loads the référentiel and builds the LiveScores of each collectivité.
-            load(port, clients[: len(collectivites)], actions, 2.0, 50)
+            actions = tâches_of(ports[0], collectivites[0], tokens[0])
+            # Warm-up: the server loads the référentiel and stores the scores of each collectivité.
+            load(clients[: len(collectivites) * len(ports)], actions, 2.0, 20)
             timings, elapsed = load_in_processes(
-                args.client_processes, port, clients, actions, args.seconds, args.max_requests
+                args.client_processes, clients, actions, args.seconds, args.max_requests, args.think
             )
     return report(name, timings, elapsed)
 
@@ -322,14 +363,22 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None)
     parser.add_argument("--workers", type=int, default=None, help="server processes (default: jalon's)")
     parser.add_argument("--threads", type=int, default=None, help="threads per process (default: jalon's)")
+    parser.add_argument("--instances", type=int, default=1, help="jalon serve instances on one database")
+    parser.add_argument("--think", type=float, default=0.0, help="seconds a client pauses after a read")
+    parser.add_argument(
+        "--realistic", action="store_true", help="200 editors over 50 collectivités, 1 s of thought"
+    )
     args = parser.parse_args()
+    if args.realistic:
+        args.clients, args.collectivites, args.think = 200, 50, 1.0
     referentiels = args.referentiels.resolve() if args.referentiels else None
     args.referentiels = referentiels
     print(
         f"{args.clients} clients on {args.collectivites} collectivité(s), {args.seconds:.0f} s, "
         f"référentiels: {referentiels or 'bundled demo'}, "
         f"{os.cpu_count()} cores, server workers {args.workers or 'default'} "
-        f"threads {args.threads or 'default'}, clients in {args.client_processes} process(es)",
+        f"threads {args.threads or 'default'}, {args.instances} instance(s), "
+        f"think {args.think:.1f} s, clients in {args.client_processes} process(es)",
         flush=True,
     )
     if args.only != "postgresql":
