@@ -9,7 +9,6 @@ field; a body over ``jalon.web.limits.API_MAX_BODY`` bytes (1 Mio) is a 413 and 
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -30,14 +29,12 @@ from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StrictStr
 from jalon.scores.engine import ScoreValue
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of, identite, member_of, user_of_token
-from jalon.web.limits import API_MAX_BODY, error_body, french_reason, server_error_response
+from jalon.web.limits import API_MAX_BODY, error_body, french_reason, logged_server_error
 from jalon.web.referentiels.services import current_version, loaded_version
 from jalon.web.statuts import services
 from jalon.web.statuts.history import check_kind, scores_at, subject_matches
 from jalon.web.statuts.models import Avancement, HistoryEntry, Reponse, StatutRecord
 from jalon.web.statuts.services import KEEP, InputError
-
-logger = logging.getLogger("django.request")
 
 
 class JSONRenderer(BaseRenderer):
@@ -171,16 +168,7 @@ def build_api() -> NinjaAPI:
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-        # Logged as Django logs an unhandled exception (the admins' mails read this logger).
-        logger.error(
-            "Internal Server Error: %s",
-            request.path,
-            exc_info=exc,
-            extra={"status_code": 500, "request": request},
-        )
-        response = server_error_response(request)
-        response._has_been_logged = True  # type: ignore[attr-defined]  # Django's log_response: once
-        return response
+        return logged_server_error(request, exc)
 
     _routes(api)
     from jalon.web.discussions.api import add_routes as discussion_routes

@@ -38,6 +38,20 @@ def server_error_response(request: HttpRequest) -> HttpResponse:
     return HttpResponse(orjson.dumps(body), status=500, content_type="application/json")
 
 
+def logged_server_error(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A crash under /api/: logged as Django logs an unhandled exception (with its traceback, once),
+    answered with the API's 500."""
+    logger.error(
+        "Internal Server Error: %s",
+        request.path,
+        exc_info=exception,
+        extra={"status_code": 500, "request": request},
+    )
+    response = server_error_response(request)
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's log_response: once
+    return response
+
+
 def _json(status: int, field: str, reason: str) -> HttpResponse:
     return HttpResponse(
         orjson.dumps(error_body(field, reason)), status=status, content_type="application/json"
@@ -141,12 +155,4 @@ class ApiGuardMiddleware:
             return None
         if isinstance(exception, RequestDataTooBig):
             return _json(413, "body", f"corps de requête trop gros : {API_MAX_BODY} octets au plus")
-        logger.error(
-            "Internal Server Error: %s",
-            request.path,
-            exc_info=exception,
-            extra={"status_code": 500, "request": request},
-        )
-        response = server_error_response(request)
-        response._has_been_logged = True  # type: ignore[attr-defined]  # Django's log_response: once
-        return response
+        return logged_server_error(request, exception)
