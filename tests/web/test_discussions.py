@@ -11,7 +11,7 @@ from django.test import Client
 from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.discussions import services
 from jalon.web.discussions.models import Commentaire, Discussion, Etat
-from jalon.web.statuts.services import InputError
+from jalon.web.errors import InputError
 
 from .conftest import Member, make_collectivite, make_member
 

@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 
 from jalon.web.collectivites.models import Collectivite, Role
+from jalon.web.errors import InputError
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services
 from jalon.web.statuts.history import scores_at, state_at
 from jalon.web.statuts.models import HistoryEntry, ScoreSet
-from jalon.web.statuts.services import InputError
 
 from .conftest import Member, make_collectivite, make_member
 from .test_statuts import full_evaluation

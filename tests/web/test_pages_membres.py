@@ -8,9 +8,9 @@ from django.test import Client
 
 from jalon.web.collectivites.models import Collectivite, Membership, Role
 from jalon.web.collectivites.services import accept_invitation, create_invitation
+from jalon.web.errors import InputError
 from jalon.web.pages.roles import change_role, remove_member
 from jalon.web.statuts.models import HistoryEntry, Kind
-from jalon.web.statuts.services import InputError
 
 from .conftest import Member, make_collectivite, make_member
 from .test_pages import logged_in

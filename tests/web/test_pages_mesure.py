@@ -13,12 +13,13 @@ from django.test import Client
 from django.utils.html import escape
 
 from jalon.web.collectivites.models import Collectivite, Role
+from jalon.web.errors import InputError
 from jalon.web.pages.common import loaded, preorder
 from jalon.web.pages.mesure import _points_change
 from jalon.web.referentiels.services import import_folder
 from jalon.web.statuts import services
 from jalon.web.statuts.models import StatutRecord
-from jalon.web.statuts.services import MAX_TEXT, InputError
+from jalon.web.statuts.services import MAX_TEXT
 
 from .conftest import Member, make_member
 

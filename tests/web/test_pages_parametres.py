@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from jalon.web.collectivites.models import Collectivite, Role
+from jalon.web.errors import InputError
 from jalon.web.pages.parametres import parse_population
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, ScoreSet
-from jalon.web.statuts.services import InputError
 
 from .conftest import Member, make_collectivite, make_member
 from .test_pages import logged_in

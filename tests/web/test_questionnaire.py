@@ -11,11 +11,11 @@ from django.test import Client
 from jalon.loading import DEMO_DIR
 from jalon.referentiel.model import Question, Source
 from jalon.web.collectivites.models import Collectivite, Role
+from jalon.web.errors import InputError
 from jalon.web.pages.questionnaire import _parse_valeur
 from jalon.web.referentiels.services import import_folder
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, Reponse
-from jalon.web.statuts.services import InputError
 
 from .conftest import Member, make_collectivite, make_member
 

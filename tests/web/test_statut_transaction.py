@@ -15,10 +15,10 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 
 from jalon.web.collectivites.models import Collectivite
+from jalon.web.errors import InputError
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services, sql
 from jalon.web.statuts.models import HistoryEntry, ScoreSet, StatutRecord
-from jalon.web.statuts.services import InputError
 
 from .conftest import Member, count_rebuilds, make_collectivite
 from .test_statuts import full_evaluation

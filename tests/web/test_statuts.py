@@ -9,11 +9,11 @@ import pytest
 import jalon
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import identite
+from jalon.web.errors import InputError
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import loaded_version
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, ScoreSet, StatutRecord
-from jalon.web.statuts.services import InputError
 
 from .conftest import Member, make_collectivite
 

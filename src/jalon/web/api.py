@@ -29,12 +29,13 @@ from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StrictStr
 from jalon.scores.engine import ScoreValue
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of, identite, member_of, user_of_token
+from jalon.web.errors import InputError
 from jalon.web.limits import API_MAX_BODY, error_body, french_reason, logged_server_error
-from jalon.web.referentiels.services import current_version, loaded_version
+from jalon.web.referentiels.services import current_loaded
 from jalon.web.statuts import services
 from jalon.web.statuts.history import check_kind, scores_at, subject_matches
 from jalon.web.statuts.models import Avancement, HistoryEntry, Reponse, StatutRecord
-from jalon.web.statuts.services import KEEP, InputError
+from jalon.web.statuts.services import KEEP
 
 
 class JSONRenderer(BaseRenderer):
@@ -376,9 +377,7 @@ def _routes(api: NinjaAPI) -> None:
     def scored_tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> list[dict[str, Any]]:
         """Every node of a référentiel in order (parents first), with its statut and its scores."""
         c, _ = _member(request, collectivite_id)
-        version = current_version()
-        assert version is not None
-        referentiel = loaded_version(version).referentiels.get(referentiel_id)
+        referentiel = current_loaded()[1].referentiels.get(referentiel_id)
         if referentiel is None:
             raise ApiError(404, "referentiel_id", f"référentiel inconnu : {referentiel_id!r}")
         scores = services.scores(c, referentiel_id)

@@ -22,10 +22,10 @@ from django.db import transaction
 from jalon.referentiel.errors import Problem, ReferentielError
 from jalon.web.collectivites import services
 from jalon.web.collectivites.models import ApiToken, Collectivite, Membership, Role
+from jalon.web.errors import InputError
 from jalon.web.pages import roles
 from jalon.web.pages.parametres import parse_population
 from jalon.web.referentiels.services import ImportResult, current_version, import_folder
-from jalon.web.statuts.services import InputError
 
 
 class OperatorError(Exception):

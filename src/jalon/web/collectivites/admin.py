@@ -15,8 +15,9 @@ from django.urls import reverse
 
 from jalon.web.collectivites.models import ApiToken, Collectivite, Invitation, Membership
 from jalon.web.collectivites.services import record_role
+from jalon.web.errors import InputError
 from jalon.web.pages.roles import change_role, remove_member
-from jalon.web.statuts.services import InputError, set_identite
+from jalon.web.statuts.services import set_identite
 
 # The stubs make the admin classes generic; at run time they are not subscriptable.
 if TYPE_CHECKING:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from jalon.regles import IDENTITE_VALUES
 from jalon.web.collectivites.models import WRITE_ROLES, ApiToken, Collectivite, Invitation, Membership, Role
+from jalon.web.errors import InputError
 from jalon.web.statuts.models import HistoryEntry, Kind
 
 AnyUser = User | AnonymousUser
@@ -263,7 +264,6 @@ def create_collectivite(
     one transaction (``by``: who created it, None for an operator's command). Raises InputError naming
     the field."""
     from jalon.web.collectivites.models import Localisation, TypeCollectivite
-    from jalon.web.statuts.services import InputError  # statuts.services imports this module
 
     nom = nom.strip()
     longest = Collectivite._meta.get_field("nom").max_length or 0
@@ -291,8 +291,6 @@ def add_member(collectivite: Collectivite, user: User, role: str, by: User | Non
     """Make ``user`` a member with ``role``, with the history entry of the arrival (``by``: who did it,
     None for an operator's command). Raises InputError when already a member (change the role
     instead) or for an unknown role."""
-    from jalon.web.statuts.services import InputError  # statuts.services imports this module
-
     if role not in Role.values:
         raise InputError("role", f"rôle inconnu {role!r} ; attendu : {', '.join(Role.values)}")
     with transaction.atomic():

@@ -7,16 +7,14 @@ from django.db import transaction
 
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.discussions.models import Commentaire, Discussion, Etat
-from jalon.web.referentiels.services import current_version, loaded_version
-from jalon.web.statuts.services import InputError, check_text
+from jalon.web.errors import InputError
+from jalon.web.referentiels.services import current_loaded
+from jalon.web.statuts.services import check_text
 
 
 def _check_action(action_id: str) -> None:
     check_text("action_id", action_id)
-    version = current_version()
-    if version is None:
-        raise InputError("referentiel", "aucun référentiel importé")
-    loaded = loaded_version(version)
+    _, loaded = current_loaded()
     if not any(action_id in r.actions for r in loaded.referentiels.values()):
         raise InputError("action_id", f"action inconnue : {action_id!r}")
 

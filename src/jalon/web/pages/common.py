@@ -18,7 +18,8 @@ from markdown_it import MarkdownIt
 from jalon.referentiel.model import Action, Referentiel, Referentiels
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import role_of
-from jalon.web.referentiels.services import current_version, loaded_version
+from jalon.web.errors import InputError
+from jalon.web.referentiels.services import current_loaded
 
 
 class Forbidden(Exception):
@@ -46,10 +47,10 @@ def user_of(request: HttpRequest) -> User:
 
 
 def loaded() -> Referentiels:
-    version = current_version()
-    if version is None:
-        raise Http404("aucun référentiel importé")
-    return loaded_version(version)
+    try:
+        return current_loaded()[1]
+    except InputError as error:  # a page with nothing to show: 404, with the reason
+        raise Http404(error.reason) from None
 
 
 def referentiel_of(action_id: str) -> Referentiel:

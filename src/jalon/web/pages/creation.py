@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 
 from jalon.web.collectivites.models import Localisation, TypeCollectivite
 from jalon.web.collectivites.services import create_collectivite
+from jalon.web.errors import InputError
 from jalon.web.pages.common import user_of
 from jalon.web.pages.parametres import parse_population
-from jalon.web.statuts.services import InputError
 
 FIELDS = ("nom", "type", "population", "localisation")
 

@@ -11,8 +11,8 @@ from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write
 from jalon.web.discussions import services
 from jalon.web.discussions.models import Etat
+from jalon.web.errors import InputError
 from jalon.web.pages.common import loaded, member, mesure_of, user_of
-from jalon.web.statuts.services import InputError
 
 
 def action_label(action_id: str) -> str:

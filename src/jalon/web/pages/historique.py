@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from jalon.referentiel.model import Action, Referentiels
 from jalon.web.collectivites.models import Collectivite, Localisation, Role, TypeCollectivite
+from jalon.web.errors import InputError
 from jalon.web.pages.common import bar_html, bars, entier, loaded, member, mesure_of, nombre
 from jalon.web.pages.questionnaire import pourcentage
 from jalon.web.pages.views import _axes
@@ -32,7 +33,6 @@ from jalon.web.referentiels.services import loaded_version
 from jalon.web.statuts import services
 from jalon.web.statuts.history import check_kind, scores_at, subject_matches
 from jalon.web.statuts.models import Avancement, HistoryEntry, Kind
-from jalon.web.statuts.services import InputError
 
 PAR_PAGE = 50
 TEXTE_MAX = 300  # longer explications and justifications are cut in the list (the full text is in the title)

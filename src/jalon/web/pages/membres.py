@@ -24,9 +24,9 @@ from jalon.web.collectivites.services import (
     revoke_api_token,
     revoke_invitation,
 )
+from jalon.web.errors import InputError
 from jalon.web.pages.common import member, user_of
 from jalon.web.pages.roles import change_role, remove_member
-from jalon.web.statuts.services import InputError
 
 
 @login_required

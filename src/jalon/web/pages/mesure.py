@@ -15,6 +15,7 @@ from jalon.referentiel.model import Action, Preuve, Referentiel, Referentiels
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write
 from jalon.web.discussions.services import discussions_of
+from jalon.web.errors import InputError
 from jalon.web.pages.common import (
     PREREQUIS,
     bars,
@@ -32,7 +33,6 @@ from jalon.web.pages.common import (
 )
 from jalon.web.statuts import services
 from jalon.web.statuts.models import Avancement, Explication, StatutRecord
-from jalon.web.statuts.services import InputError
 
 # The three % of « Détaillé », as the row's fields name them.
 PCT_FIELDS = (("fait", "% fait"), ("programme", "% programmé"), ("pas_fait", "% pas fait"))

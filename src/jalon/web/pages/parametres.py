@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 
 from jalon.web.collectivites.models import Collectivite, Localisation, Role, TypeCollectivite
 from jalon.web.collectivites.services import identite
+from jalon.web.errors import InputError
 from jalon.web.pages.common import entier, member, user_of
-from jalon.web.statuts.services import InputError, set_identite
+from jalon.web.statuts.services import set_identite
 
 MAX_POPULATION = 100_000_000  # far above any collectivité: a typo, not a population
 

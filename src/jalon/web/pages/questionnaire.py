@@ -18,10 +18,10 @@ from jalon.regles import Reponse as ReponseValue
 from jalon.regles.consequences import Consequence
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, identite
+from jalon.web.errors import InputError
 from jalon.web.pages.common import is_htmx, loaded, member, user_of
 from jalon.web.statuts import services
 from jalon.web.statuts.models import Reponse
-from jalon.web.statuts.services import InputError
 
 
 @dataclass(frozen=True)

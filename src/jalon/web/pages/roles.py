@@ -13,7 +13,7 @@ from django.db import transaction
 
 from jalon.web.collectivites.models import Collectivite, Membership, Role
 from jalon.web.collectivites.services import record_role
-from jalon.web.statuts.services import InputError
+from jalon.web.errors import InputError
 
 # The roles as the pages name them (the stored values are codes: « edition » is not for people).
 ROLE_LABELS: dict[str, str] = {

@@ -17,6 +17,7 @@ from jalon.referentiel.criteres import CRITERES_FILE
 from jalon.referentiel.errors import Problem, ReferentielError
 from jalon.referentiel.markdown import read_source
 from jalon.referentiel.model import Referentiels
+from jalon.web.errors import InputError
 from jalon.web.referentiels.models import ActionDefinition, QuestionDefinition, ReferentielVersion
 
 SNAPSHOT_SUFFIXES = (".md", ".yml", ".yaml", ".csv")
@@ -186,6 +187,14 @@ def _cache_put(version: ReferentielVersion, loaded: Referentiels) -> None:
         _loaded.move_to_end((version.pk, version.digest))
         while len(_loaded) > LOADED_VERSIONS_KEPT:
             _loaded.popitem(last=False)
+
+
+def current_loaded() -> tuple[ReferentielVersion, Referentiels]:
+    """The version in service and the engine's view of it; an InputError before any import."""
+    version = current_version()
+    if version is None:
+        raise InputError("referentiel", "aucun référentiel importé")
+    return version, loaded_version(version)
 
 
 def loaded_version(version: ReferentielVersion) -> Referentiels:

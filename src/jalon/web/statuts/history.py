@@ -26,10 +26,11 @@ from jalon.regles import Reponse as ReponseValue
 from jalon.scores.statuts import Statut
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import identite
+from jalon.web.errors import InputError
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import current_version, loaded_version
 from jalon.web.statuts.models import HistoryEntry, Kind, Reponse, StatutRecord
-from jalon.web.statuts.services import InputError, Scores, statut_of, statut_value
+from jalon.web.statuts.services import Scores, statut_of, statut_value
 from jalon.web.texte import fold, numero
 
 IDENTITE_FIELDS = ("type", "population", "localisation")

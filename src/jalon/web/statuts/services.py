@@ -32,8 +32,10 @@ from jalon.scores.incremental import LiveScores
 from jalon.scores.statuts import FAIT, NON_CONCERNE, PAS_FAIT, PROGRAMME, Statut
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import identite, member_of_row, member_statement
+from jalon.web.errors import InputError
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import (
+    current_loaded,
     current_version,
     loaded_version,
     newest_version_sql,
@@ -53,15 +55,6 @@ from jalon.web.statuts.models import (
 
 MAX_TEXT = 10_000
 Scores = dict[str, dict[str, ScoreValue]]
-
-
-class InputError(Exception):
-    """Bad input a user can act on: which field, and why."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 # -- reading the stored state -------------------------------------------------------------------
@@ -361,10 +354,7 @@ def _lock(collectivite: Collectivite) -> Collectivite:
 
 
 def _version() -> tuple[ReferentielVersion, Referentiels]:
-    version = current_version()
-    if version is None:
-        raise InputError("referentiel", "aucun référentiel importé")
-    return version, loaded_version(version)
+    return current_loaded()
 
 
 def scores(collectivite: Collectivite, referentiel_id: str) -> Scores:

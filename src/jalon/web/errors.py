@@ -1,0 +1,13 @@
+"""The one error of bad input a user can act on, shared by every app of the web package."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Bad input a user can act on: which field, and why (French). Pages show it beside the field, the
+    API answers 422 with ``{"detail": [{"field": …, "reason": …}]}``; nothing is written."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
