@@ -125,3 +125,15 @@ def test_jalon_https_turns_on_secure_cookies_and_hsts(monkeypatch: pytest.Monkey
     assert https["SECURE_HSTS_SECONDS"] == 365 * 24 * 3600
     assert https["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
     assert not https.get("SECURE_SSL_REDIRECT")  # the proxy redirects
+
+
+def test_jalon_allowed_hosts_adds_the_public_names_of_a_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JALON_ALLOWED_HOSTS", raising=False)
+    assert settings_with(monkeypatch)["ALLOWED_HOSTS"] == ["127.0.0.1", "localhost", "testserver"]
+    hosts = settings_with(monkeypatch, JALON_ALLOWED_HOSTS=" jalon.example.fr, ,www.jalon.example.fr ")
+    assert hosts["ALLOWED_HOSTS"][3:] == ["jalon.example.fr", "www.jalon.example.fr"]
+
+
+def test_a_host_that_is_not_allowed_is_refused(client: Client) -> None:
+    assert client.get("/connexion/", HTTP_HOST="ailleurs.example").status_code == 400
+    assert client.get("/connexion/", HTTP_HOST="localhost").status_code == 200

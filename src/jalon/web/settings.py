@@ -26,7 +26,14 @@ DATA_DIR = Path(os.environ.get("JALON_DATA_DIR", ".jalon")).resolve()
 SECRET_KEY = os.environ.get("JALON_SECRET_KEY", "jalon-insecure-development-key")
 DEBUG = os.environ.get("JALON_DEBUG", "") == "1"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "jalon.web.error_reports.ReporterFilter"
-ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+# The names the site answers to: a deployment behind a reverse proxy adds its public name(s), comma-separated,
+# with JALON_ALLOWED_HOSTS (a request for any other Host header is refused, as Django does).
+ALLOWED_HOSTS = [
+    "127.0.0.1",
+    "localhost",
+    "testserver",
+    *(h.strip() for h in os.environ.get("JALON_ALLOWED_HOSTS", "").split(",") if h.strip()),
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
