@@ -10,20 +10,18 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from jalon.scores.incremental import LiveScores
 from jalon.web.collectivites.models import Collectivite, Membership, Role
 from jalon.web.collectivites.services import create_api_token
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import import_folder
-from jalon.web.statuts import services
-from jalon.web.statuts.services import clear_live_scores
+from jalon.web.statuts import write
 
 
 @pytest.fixture(autouse=True)
-def _fresh_live_scores() -> Iterator[None]:
-    clear_live_scores()
+def _fresh_scored_states() -> Iterator[None]:
+    write.forget_scored_states()
     yield
-    clear_live_scores()
+    write.forget_scored_states()
 
 
 @pytest.fixture
@@ -63,14 +61,14 @@ def editor(collectivite: Collectivite) -> Member:
     return make_member(collectivite, Role.EDITION, "edith")
 
 
-def count_rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """From now on, one item per LiveScores the services build (a rebuild of the cached scores)."""
-    built: list[int] = []
-    real = LiveScores
+def count_evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, one référentiel id per full evaluation the write primitive runs."""
+    done: list[str] = []
+    real = write._evaluate
 
-    def counting(*args: Any, **kwargs: Any) -> LiveScores:
-        built.append(1)
-        return real(*args, **kwargs)
+    def counting(referentiel: Any, *args: Any) -> Any:
+        done.append(referentiel.id)
+        return real(referentiel, *args)
 
-    monkeypatch.setattr(services, "LiveScores", counting)
-    return built
+    monkeypatch.setattr(write, "_evaluate", counting)
+    return done

@@ -6,22 +6,20 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.request
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from pytest_django.live_server_helper import LiveServer
 
 from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.referentiels.models import ReferentielVersion
-from jalon.web.statuts import services
+from jalon.web.statuts import services, write
 from jalon.web.statuts.models import HistoryEntry, Reponse, ScoreSet, StatutRecord
 
-from .conftest import Member, count_rebuilds, make_member
+from .conftest import Member, count_evaluations, make_member
 from .test_statuts import full_evaluation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -120,138 +118,93 @@ def test_twenty_concurrent_writers_lose_nothing(
     # The stored scores were rewritten once per change, and equal a full re-evaluation.
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
     answers = sum(1 for e in entries if e.kind == "reponse")
-    assert score_set.revision == len(statut_writes) + answers
+    collectivite.refresh_from_db()
+    assert collectivite.revision == len(statut_writes) + answers
     assert score_set.scores == full_evaluation(version, collectivite)
-    # The LiveScores the server threads left in this process's cache carry on from the same state.
+    # What the server threads left in this process's memo carries on from the same state.
     services.set_statut(collectivite, members[0].user, "cae_6.1.2.3.1", "fait")
     score_set.refresh_from_db()
     assert score_set.scores == full_evaluation(version, collectivite)
 
 
-def test_cache_of_another_process_is_not_reused_when_stale(
-    version: ReferentielVersion, collectivite: Collectivite, editor: Member
-) -> None:
-    """Two server processes each keep a LiveScores per collectivité: a write made by one must make
-    the other's cached copy stale (the revision stored with the scores tells), never silently reused."""
-    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
-    this_process = dict(services._live)  # warm cache at revision 1
-    assert this_process
-    # "Another process" (an empty cache) writes two changes.
-    services.clear_live_scores()
-    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.2", "programme")
-    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "pas_fait")
-    # Back in this process, with its cache of revision 1.
-    services.clear_live_scores()
-    services._live.update(this_process)
-    services.set_statut(collectivite, editor.user, "cae_6.1.1.3.1", "fait")
-    score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
-    assert score_set.revision == 4
-    assert score_set.scores == full_evaluation(version, collectivite)
-    assert score_set.scores["cae_6.1.1.2.2"]["point_programme"] > 0
+def _other_process_writes(change: Callable[[], object]) -> None:
+    """Run ``change`` as another server process would (its own, empty memo), then give this process
+    its memo back as it was."""
+    this_process = dict(write._memo)
+    write.forget_scored_states()
+    change()
+    write.forget_scored_states()
+    write._memo.update(this_process)
 
 
-def _other_process_writes(write: Callable[[], object]) -> None:
-    """Run ``write`` as another server process would (its own, empty cache), then give this process
-    its cache back as it was."""
-    this_process = dict(services._live)
-    services.clear_live_scores()
-    write()
-    services.clear_live_scores()
-    services._live.update(this_process)
-
-
-def test_a_stale_cache_catches_up_from_the_history(
+def test_a_write_starts_from_the_scored_state_the_process_remembers(
     version: ReferentielVersion, collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Several server processes writing one collectivité: a stale cached LiveScores replays the statuts
-    written elsewhere (a change, a removal, a cascade reset) instead of being rebuilt."""
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
+    evaluations = count_evaluations(monkeypatch)
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.3.1", "fait")
+    assert evaluations == ["cae"]  # the state after; the state before was remembered
+    services.set_explication(collectivite, editor.user, "cae_6.1.1.3", "sans effet sur les scores")
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.3.2", "fait")
+    assert evaluations == ["cae", "cae"]  # an explication keeps what is remembered
+    score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
+    assert score_set.scores == full_evaluation(version, collectivite)
+
+
+def test_a_write_of_another_process_is_never_missed(
+    version: ReferentielVersion, collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two server processes each remember scored states: a write made by one bumps the collectivité's
+    revision, so the other reads and scores the stored state again instead of its stale memo."""
     services.set_statut(collectivite, editor.user, "cae_6.1.1.1", "fait")
     services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "programme")
 
     def elsewhere() -> None:
         services.set_statut(collectivite, editor.user, "cae_6.1.1.1.1", "pas_fait")  # resets 6.1.1.1
         services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", None)
-        services.set_explication(collectivite, editor.user, "cae_6.1.1.3", "sans effet sur les scores")
 
     _other_process_writes(elsewhere)
-    built = count_rebuilds(monkeypatch)
+    evaluations = count_evaluations(monkeypatch)
     services.set_statut(collectivite, editor.user, "cae_6.1.1.3.1", "fait")
-    assert built == []
+    assert evaluations == ["cae", "cae"]  # the stored state before, then after
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
     assert score_set.scores == full_evaluation(version, collectivite)
     assert score_set.scores["cae_6.1.1.1.1"]["point_pas_fait"] > 0
 
 
-def test_a_caught_up_cache_rewrites_a_node_brought_back_to_its_old_value(
-    version: ReferentielVersion, collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
+def test_a_node_brought_back_to_its_old_value_elsewhere_is_rewritten(
+    version: ReferentielVersion, collectivite: Collectivite, editor: Member
 ) -> None:
     """This process last stored the tâche "fait"; another one stored it "programme"; this process then
-    catches up and writes "fait" again: the tâche and its ancestors are back to what this process
-    reported before, yet the store holds the other process's values, so they must be rewritten."""
+    writes "fait" again: its memo would say nothing moved, the store holds the other's values."""
     services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
     _other_process_writes(
         lambda: services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "programme")
     )
-    built = count_rebuilds(monkeypatch)
     services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
-    assert built == []  # caught up, not rebuilt
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
     assert score_set.scores == full_evaluation(version, collectivite)
     assert score_set.scores["cae_6.1.1.2.1"]["point_programme"] == 0
 
 
-def test_an_answer_changed_elsewhere_rebuilds_the_cache(
-    version: ReferentielVersion, collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
+def test_an_answer_changed_elsewhere_is_seen_by_the_next_write(
+    version: ReferentielVersion, collectivite: Collectivite, editor: Member
 ) -> None:
     services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
     _other_process_writes(lambda: services.set_reponse(collectivite, editor.user, "demo_jumelage", "OUI"))
-    built = count_rebuilds(monkeypatch)
     services.set_statut(collectivite, editor.user, "cae_6.1.1.3.1", "fait")
-    assert built == [1]
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
     assert score_set.scores == full_evaluation(version, collectivite)
 
 
-def test_a_second_thread_of_the_process_takes_over_the_cached_scores(
-    version: ReferentielVersion, collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
+def test_a_write_that_changes_nothing_bumps_no_revision(
+    collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two threads of one server process write one collectivité: the second one waits until the first
-    has put its LiveScores back in the cache (after its commit), and reuses it. Between the first's
-    COMMIT and that put, the database's lock alone would let the second in to find no cached scores
-    and rebuild them."""
-    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")  # the cache is warm
-    committed = threading.Event()
-    real_put = services._put_live
-
-    def slow_put(key: tuple[int, str], entry: Any) -> None:
-        # The first writer puts its scores back a while after its commit: a window the second one
-        # must not use.
-        committed.set()
-        time.sleep(0.3)
-        real_put(key, entry)
-
-    monkeypatch.setattr(services, "_put_live", slow_put)
-    built = count_rebuilds(monkeypatch)
-    failures: list[BaseException] = []
-
-    def write(action: str, wait: threading.Event | None) -> None:
-        try:
-            if wait is not None:
-                assert wait.wait(10)
-            services.set_statut(collectivite, editor.user, action, "programme")
-        except BaseException as error:  # reported by the test's thread
-            failures.append(error)
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=write, args=("cae_6.1.1.3.1", None))
-    second = threading.Thread(target=write, args=("cae_6.1.1.5.2", committed))
-    first.start()
-    second.start()
-    first.join(20)
-    second.join(20)
-    assert failures == []
-    assert built == []
-    score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
-    assert score_set.revision == 3
-    assert score_set.scores == full_evaluation(version, collectivite)
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
+    collectivite.refresh_from_db()
+    revision = collectivite.revision
+    evaluations = count_evaluations(monkeypatch)
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
+    services.set_reponse(collectivite, editor.user, "demo_jumelage", None)
+    collectivite.refresh_from_db()
+    assert collectivite.revision == revision and evaluations == []

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jalon.web.collectivites.models import Collectivite
-from jalon.web.collectivites.services import identite, population_tags
+from jalon.web.collectivites.models import Collectivite, identite, population_tags
 
 
 @pytest.mark.parametrize(

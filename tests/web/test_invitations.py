@@ -13,8 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from jalon.web.collectivites.models import Collectivite, Invitation, Membership, Role
-from jalon.web.collectivites.services import create_invitation
-from jalon.web.pages.roles import change_role, remove_member
+from jalon.web.collectivites.services import change_role, create_invitation, remove_member
 
 from .conftest import make_collectivite, make_member
 from .test_pages import logged_in

@@ -10,10 +10,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from jalon.web.collectivites.models import Collectivite, Membership, Role
+from jalon.web.collectivites.services import change_role
 from jalon.web.errors import InputError
 from jalon.web.pages.common import bars, nombre
 from jalon.web.pages.historique import PAR_PAGE, parse_moment
-from jalon.web.pages.roles import change_role
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, Kind, ScoreSet
 

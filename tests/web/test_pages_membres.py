@@ -7,9 +7,8 @@ import pytest
 from django.test import Client
 
 from jalon.web.collectivites.models import Collectivite, Membership, Role
-from jalon.web.collectivites.services import accept_invitation, create_invitation
+from jalon.web.collectivites.services import accept_invitation, change_role, create_invitation, remove_member
 from jalon.web.errors import InputError
-from jalon.web.pages.roles import change_role, remove_member
 from jalon.web.statuts.models import HistoryEntry, Kind
 
 from .conftest import Member, make_collectivite, make_member

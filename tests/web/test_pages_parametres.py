@@ -10,7 +10,7 @@ from jalon.web.pages.parametres import parse_population
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, ScoreSet
 
-from .conftest import Member, make_collectivite, make_member
+from .conftest import Member, count_evaluations, make_collectivite, make_member
 from .test_pages import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -66,10 +66,10 @@ def test_admin_changes_the_identity_scores_follow_and_history_records_it(
 
 
 def test_a_name_change_alone_is_in_the_history_and_rescores_nothing(
-    collectivite: Collectivite, editor: Member
+    collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services.set_statut(collectivite, editor.user, "cae_6.1.1.1.1", "fait")
-    revisions = dict(ScoreSet.objects.values_list("referentiel", "revision"))
+    evaluations = count_evaluations(monkeypatch)
     admin = make_member(collectivite, Role.ADMIN, "ada")
     client = logged_in(admin)
     page = f"/c/{collectivite.pk}/parametres/"
@@ -84,7 +84,7 @@ def test_a_name_change_alone_is_in_the_history_and_rescores_nothing(
         "Communauté de démo",
         "Ville de démo",
     )
-    assert dict(ScoreSet.objects.values_list("referentiel", "revision")) == revisions
+    assert evaluations == []
     html = client.get(f"/c/{collectivite.pk}/historique/").content.decode()
     row = html.split(f'data-testid="entree-{entry.pk}"')[1].split("</tr>")[0]
     assert "Nom de la collectivité" in row and ">Communauté de démo<" in row and ">Ville de démo<" in row

@@ -1,8 +1,6 @@
-"""The transaction of a statut write, with real commits. On PostgreSQL, outside a transaction of
-Django's, the write opens and ends it itself: BEGIN goes with its first batch, COMMIT with its last.
-Whatever fails on the way, nothing is half-written, no transaction is left open on the connection,
-and the cached scores are not poisoned. The same tests run on SQLite, where the write uses Django's
-transaction, and must hold there too."""
+"""The transaction of the write primitive, with real commits, on SQLite and PostgreSQL: whatever
+fails on the way, nothing is half-written, no transaction is left open on the connection, and what the
+process remembers of scored states is never a state that was not committed."""
 
 from __future__ import annotations
 
@@ -20,7 +18,7 @@ from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services, sql
 from jalon.web.statuts.models import HistoryEntry, ScoreSet, StatutRecord
 
-from .conftest import Member, count_rebuilds, make_collectivite
+from .conftest import Member, count_evaluations, make_collectivite
 from .test_statuts import full_evaluation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,19 +41,18 @@ def statements_sent() -> Iterator[list[str]]:
 
 
 @postgresql_only
-def test_a_statut_write_is_two_round_trips_under_the_lock(
+def test_a_remembered_statut_write_is_two_round_trips_under_the_lock(
     version: ReferentielVersion, collectivite: Collectivite, editor: Member
 ) -> None:
-    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")  # the cache is warm
+    """The lock and its read; then the statut, its history, the changed nodes and the revision, in one
+    batch. (Django's BEGIN and COMMIT aside.)"""
+    services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")  # remembered
     with statements_sent() as sent:
         services.set_statut(collectivite, editor.user, "cae_6.1.1.3.1", "programme")
     locked = [n for n, s in enumerate(sent) if "FOR UPDATE" in s]
     assert len(locked) == 1
-    under_lock = sent[locked[0] :]
-    assert len(under_lock) == 2
-    assert under_lock[0].startswith("BEGIN; ")
-    assert under_lock[1].endswith("; COMMIT")
-    assert not sql.in_transaction()
+    assert len(sent[locked[0] :]) == 2, sent
+    assert not connection.in_atomic_block
     assert ScoreSet.objects.get(collectivite=collectivite, referentiel="cae").scores == full_evaluation(
         version, collectivite
     )
@@ -64,20 +61,20 @@ def test_a_statut_write_is_two_round_trips_under_the_lock(
 def test_a_refused_statut_write_leaves_no_transaction_open_and_nothing_written(
     version: ReferentielVersion, editor: Member, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The désactivé action is found only once the write has locked the collectivité (on PostgreSQL,
-    after its BEGIN): the write is rolled back, the connection serves the next one normally, and the
-    cached scores it took, unchanged, are there for the next write."""
+    """The désactivé action is found only once the write has locked the collectivité: the write is
+    rolled back, the connection serves the next one normally, and what the process remembers is still
+    there for the next write."""
     commune = make_collectivite("Petite commune", "commune", 2_000)  # the demo rule switches 6.1.2.2.1 off
     services.set_statut(commune, editor.user, "cae_6.1.1.2.1", "fait")
     before = HistoryEntry.objects.filter(collectivite=commune).count()
     with pytest.raises(InputError):
         services.set_statut(commune, editor.user, "cae_6.1.2.2.1", "fait")
-    assert connection.vendor != "postgresql" or not sql.in_transaction()
+    assert not connection.in_atomic_block
     assert HistoryEntry.objects.filter(collectivite=commune).count() == before
     assert not StatutRecord.objects.filter(collectivite=commune, action_id="cae_6.1.2.2.1").exists()
-    built = count_rebuilds(monkeypatch)
+    evaluations = count_evaluations(monkeypatch)
     services.set_statut(commune, editor.user, "cae_6.1.1.3.1", "programme")
-    assert built == []  # the refused write left the cached scores for the next one
+    assert evaluations == ["cae"]  # the state before was still remembered
     assert set(StatutRecord.objects.filter(collectivite=commune).values_list("action_id", flat=True)) == {
         "cae_6.1.1.2.1",
         "cae_6.1.1.3.1",
@@ -91,21 +88,23 @@ def test_a_write_failing_at_its_commit_leaves_nothing_and_no_stale_cache(
     version: ReferentielVersion, collectivite: Collectivite, editor: Member
 ) -> None:
     """A person deleted meanwhile: the foreign keys of the statut and history rows are checked at the
-    COMMIT (deferred), which fails. Nothing of the write is stored, and the scores this process had
-    already changed in memory are not reused by the next write."""
+    COMMIT (deferred), which fails. Nothing of the write is stored, and the state it scored is not
+    remembered for the next write."""
     services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
     gone = User(pk=10**9, username="parti")  # never saved
     with pytest.raises(IntegrityError):
         services.set_statut(collectivite, gone, "cae_6.1.1.2.2", "fait")
-    assert connection.vendor != "postgresql" or not sql.in_transaction()
+    assert not connection.in_atomic_block
     assert not StatutRecord.objects.filter(collectivite=collectivite, action_id="cae_6.1.1.2.2").exists()
     assert not HistoryEntry.objects.filter(collectivite=collectivite, subject="cae_6.1.1.2.2").exists()
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
-    assert score_set.revision == 1
+    collectivite.refresh_from_db()
+    assert collectivite.revision == 1
     assert score_set.scores == full_evaluation(version, collectivite)
     services.set_statut(collectivite, editor.user, "cae_6.1.1.3.1", "programme")
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
-    assert score_set.revision == 2
+    collectivite.refresh_from_db()
+    assert collectivite.revision == 2
     assert score_set.scores == full_evaluation(version, collectivite)
     assert score_set.scores["cae_6.1.1.2.2"]["point_fait"] == 0
 
@@ -119,15 +118,14 @@ def test_the_first_write_of_a_collectivite_stores_every_node(
     assert not ScoreSet.objects.filter(collectivite=collectivite).exists()
     services.set_statut(collectivite, editor.user, "cae_6.1.1.2.1", "fait")
     score_set = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
-    assert score_set.revision == 1
     assert score_set.scores == full_evaluation(version, collectivite)
 
 
 def test_a_refused_write_inside_an_outer_transaction_that_rolls_back_leaves_no_stale_cache(
     version: ReferentielVersion, editor: Member
 ) -> None:
-    """Inside a transaction of the caller's (the admin's, a script's), the scores a refused write
-    holds may reflect changes of that transaction: they must not outlive its rollback in the cache."""
+    """Inside a transaction of the caller's (the admin's, a script's), a write's scored state reflects
+    changes of that transaction: it must not be remembered past its rollback."""
     commune = make_collectivite("Petite commune", "commune", 2_000)  # the demo rule switches 6.1.2.2.1 off
     services.set_statut(commune, editor.user, "cae_6.1.1.2.1", "fait")
     with pytest.raises(InputError), transaction.atomic():

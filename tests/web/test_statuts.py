@@ -7,13 +7,12 @@ from typing import Any
 import pytest
 
 import jalon
-from jalon.web.collectivites.models import Collectivite
-from jalon.web.collectivites.services import identite
+from jalon.web.collectivites.models import Collectivite, identite
 from jalon.web.errors import InputError
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import loaded_version
 from jalon.web.statuts import services
-from jalon.web.statuts.models import HistoryEntry, ScoreSet, StatutRecord
+from jalon.web.statuts.models import HistoryEntry, Reponse, ScoreSet, StatutRecord
 
 from .conftest import Member, make_collectivite
 
@@ -32,7 +31,11 @@ def full_evaluation(version: ReferentielVersion, c: Collectivite) -> dict[str, A
         loaded_version(version),
         {
             "Collectivité": {k: sorted(v) for k, v in identite(c).items()},
-            "Réponses": services.reponses_of(c),
+            "Réponses": {
+                r.question_id: r.valeur
+                for r in Reponse.objects.filter(collectivite=c)
+                if r.valeur is not None
+            },
             "Statuts": statuts,
         },
     )
@@ -120,6 +123,7 @@ def test_stored_scores_equal_a_full_evaluation_after_writes(
     services.set_reponse(collectivite, user, "demo_cep", None)
     stored = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
     assert stored.scores == full_evaluation(version, collectivite)
-    assert stored.revision == 10
+    collectivite.refresh_from_db()
+    assert collectivite.revision == 10
     assert HistoryEntry.objects.filter(kind="statut").count() == 8
     assert stored.scores["cae"]["point_fait"] > 0.0

@@ -27,8 +27,8 @@ from ninja.utils import check_csrf
 from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StrictStr
 
 from jalon.scores.engine import ScoreValue
-from jalon.web.collectivites.models import Collectivite
-from jalon.web.collectivites.services import can_write, collectivites_of, identite, member_of, user_of_token
+from jalon.web.collectivites.models import Collectivite, identite
+from jalon.web.collectivites.services import can_write, collectivites_of, member_of, user_of_token
 from jalon.web.errors import InputError
 from jalon.web.limits import API_MAX_BODY, error_body, french_reason, logged_server_error
 from jalon.web.referentiels.services import current_loaded

@@ -23,7 +23,6 @@ from jalon.referentiel.errors import Problem, ReferentielError
 from jalon.web.collectivites import services
 from jalon.web.collectivites.models import ApiToken, Collectivite, Membership, Role
 from jalon.web.errors import InputError
-from jalon.web.pages import roles
 from jalon.web.pages.parametres import parse_population
 from jalon.web.referentiels.services import ImportResult, current_version, import_folder
 
@@ -162,7 +161,7 @@ def set_member(reference: str, username: str, role: str) -> tuple[Collectivite, 
                 services.add_member(collectivite, user, role, None)
                 return collectivite, None
             previous = membership.role
-            roles.change_role(collectivite, None, membership.pk, role)
+            services.change_role(collectivite, None, membership.pk, role)
             return collectivite, previous
     except InputError as error:
         raise OperatorError(error.reason) from None
@@ -176,7 +175,7 @@ def remove_member(reference: str, username: str) -> tuple[Collectivite, str]:
     if membership is None:
         raise OperatorError(f"{username} n'est pas membre de {collectivite.nom}")
     try:
-        removed = roles.remove_member(collectivite, None, membership.pk)
+        removed = services.remove_member(collectivite, None, membership.pk)
     except InputError as error:
         raise OperatorError(error.reason) from None
     return collectivite, removed.role

@@ -14,9 +14,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from jalon.web.collectivites.models import ApiToken, Collectivite, Invitation, Membership
-from jalon.web.collectivites.services import record_role
+from jalon.web.collectivites.services import add_member, change_role, remove_member
 from jalon.web.errors import InputError
-from jalon.web.pages.roles import change_role, remove_member
 from jalon.web.statuts.services import set_identite
 
 # The stubs make the admin classes generic; at run time they are not subscriptable.
@@ -136,10 +135,7 @@ class MembershipAdmin(RefusesInputErrors):
         if change:
             change_role(obj.collectivite, _user(request), obj.pk, obj.role)  # records nothing if unchanged
             return
-        with transaction.atomic():
-            collectivite = Collectivite.objects.select_for_update().get(pk=obj.collectivite_id)
-            obj.save()
-            record_role(collectivite, _user(request), obj.user.get_username(), None, obj.role)
+        obj.pk = add_member(obj.collectivite, obj.user, obj.role, _user(request)).pk
 
     def delete_model(self, request: HttpRequest, obj: Membership) -> None:
         remove_member(obj.collectivite, _user(request), obj.pk)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from jalon.regles import IDENTITE_VALUES
+
 
 class TypeCollectivite(models.TextChoices):
     COMMUNE = "commune", "Commune"
@@ -37,6 +39,9 @@ class Collectivite(models.Model):
     population = models.PositiveIntegerField()
     localisation = models.CharField(max_length=20, choices=Localisation.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by every write of the collectivité's state (statuts/write.py, its only writer): what a
+    # process's memo of scored states is keyed by.
+    revision = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ("nom",)
@@ -87,3 +92,28 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (…{self.last_characters})"
+
+
+def population_tags(population: int) -> frozenset[str]:
+    """The population tags of the rules (spec §3.2): moins_de_N when N > population, plus_de_N when N <
+    population, for the thresholds the rules know."""
+    tags = set()
+    for tag in IDENTITE_VALUES["population"]:
+        kind, threshold = tag.rsplit("_", 1)
+        n = int(threshold)
+        if (kind == "moins_de" and n > population) or (kind == "plus_de" and n < population):
+            tags.add(tag)
+    return frozenset(tags)
+
+
+def identite_tags(type: str, population: int, localisation: str) -> dict[str, frozenset[str]]:
+    """The identity tags the personnalisation rules see."""
+    return {
+        "type": frozenset({type}),
+        "population": population_tags(population),
+        "localisation": frozenset({localisation}),
+    }
+
+
+def identite(collectivite: Collectivite) -> dict[str, frozenset[str]]:
+    return identite_tags(collectivite.type, collectivite.population, collectivite.localisation)

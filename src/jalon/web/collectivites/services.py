@@ -12,32 +12,19 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, transaction
 from django.utils import timezone
 
-from jalon.regles import IDENTITE_VALUES
-from jalon.web.collectivites.models import WRITE_ROLES, ApiToken, Collectivite, Invitation, Membership, Role
+from jalon.web.collectivites.models import (
+    WRITE_ROLES,
+    ApiToken,
+    Collectivite,
+    Invitation,
+    Membership,
+    Role,
+)
 from jalon.web.errors import InputError
-from jalon.web.statuts.models import HistoryEntry, Kind
+from jalon.web.statuts.models import Kind
+from jalon.web.statuts.write import Write, change
 
 AnyUser = User | AnonymousUser
-
-
-def population_tags(population: int) -> frozenset[str]:
-    """The population tags of the rules (spec §3.2): moins_de_N when N > population, plus_de_N when N <
-    population, for the thresholds the rules know."""
-    tags = set()
-    for tag in IDENTITE_VALUES["population"]:
-        kind, threshold = tag.rsplit("_", 1)
-        n = int(threshold)
-        if (kind == "moins_de" and n > population) or (kind == "plus_de" and n < population):
-            tags.add(tag)
-    return frozenset(tags)
-
-
-def identite(collectivite: Collectivite) -> dict[str, frozenset[str]]:
-    return {
-        "type": frozenset({collectivite.type}),
-        "population": population_tags(collectivite.population),
-        "localisation": frozenset({collectivite.localisation}),
-    }
 
 
 def role_of(user: AnyUser, collectivite: Collectivite) -> str | None:
@@ -131,28 +118,22 @@ def invitation_of(token: str) -> Invitation:
     return _check_usable(found)
 
 
-def record_role(
-    collectivite: Collectivite, by: User | None, username: str, previous: str | None, new: str | None
-) -> None:
+def record_role(w: Write, username: str, previous: str | None, new: str | None) -> None:
     """The history entry of a member's arrival, role change or removal (a role, None when not a
-    member; ``by`` None when who did it is not known). Call under the collectivité's lock, as every
-    write of its history."""
-    HistoryEntry.objects.create(
-        collectivite=collectivite,
-        kind=Kind.MEMBRE,
-        subject=username,
-        user_id=None if by is None else by.pk,
-        previous=previous,
-        new=new,
-    )
+    member), in a write of the collectivité (``w``)."""
+    w.record(Kind.MEMBRE, username, previous, new)
+
+
+def _user_id(user: User | None) -> int | None:
+    return None if user is None else user.pk
 
 
 def record_removals_of_deleted_user(sender: type[User], instance: User, **kwargs: Any) -> None:
     """Before a person is deleted: one history entry per collectivité they leave (who deleted them is
-    not known here: no author). Runs in the deletion's transaction, under each collectivité's lock."""
+    not known here: no author). Runs in the deletion's transaction, a write of each collectivité."""
     for membership in Membership.objects.filter(user=instance).order_by("collectivite_id"):
-        collectivite = Collectivite.objects.select_for_update().get(pk=membership.collectivite_id)
-        record_role(collectivite, None, instance.get_username(), membership.role, None)
+        with change(membership.collectivite_id, None) as w:
+            record_role(w, instance.get_username(), membership.role, None)
 
 
 def accept_invitation(token: str, user: User) -> Membership:
@@ -164,18 +145,20 @@ def accept_invitation(token: str, user: User) -> Membership:
         found_id = of_link.values_list("collectivite_id", flat=True).first()
         if found_id is None:
             raise InvitationRefused(UNKNOWN_INVITATION, 404)
-        # The collectivité's lock first, in the order of every other write of it (role changes too: the
+        # A write of the collectivité (its lock first, in the order of every other write of it: the
         # creator's role read below cannot change before this commits), then the invitation.
-        collectivite = Collectivite.objects.select_for_update().get(pk=found_id)
-        invitation = _check_usable(Invitation.objects.select_for_update().filter(token_hash=hashed).first())
-        invitation.accepted_by_id = user.pk
-        invitation.accepted_at = timezone.now()
-        invitation.save()
-        membership, created = Membership.objects.get_or_create(
-            user_id=user.pk, collectivite=collectivite, defaults={"role": invitation.role}
-        )
-        if created:  # an existing member keeps their role: nothing changed
-            record_role(collectivite, user, user.get_username(), None, membership.role)
+        with change(found_id, user.pk) as w:
+            invitation = _check_usable(
+                Invitation.objects.select_for_update().filter(token_hash=hashed).first()
+            )
+            invitation.accepted_by_id = user.pk
+            invitation.accepted_at = timezone.now()
+            invitation.save()
+            membership, created = Membership.objects.get_or_create(
+                user_id=user.pk, collectivite_id=found_id, defaults={"role": invitation.role}
+            )
+            if created:  # an existing member keeps their role: nothing changed
+                record_role(w, user.get_username(), None, membership.role)
         return membership
 
 
@@ -281,10 +264,10 @@ def create_collectivite(
         created = Collectivite.objects.create(
             nom=nom, type=type, population=population, localisation=localisation
         )
-        collectivite = Collectivite.objects.select_for_update().get(pk=created.pk)  # as every write
-        Membership.objects.create(user_id=admin.pk, collectivite=collectivite, role=Role.ADMIN)
-        record_role(collectivite, by, admin.get_username(), None, Role.ADMIN)
-    return collectivite
+        with change(created.pk, _user_id(by)) as w:
+            Membership.objects.create(user_id=admin.pk, collectivite=created, role=Role.ADMIN)
+            record_role(w, admin.get_username(), None, Role.ADMIN)
+    return created
 
 
 def add_member(collectivite: Collectivite, user: User, role: str, by: User | None) -> Membership:
@@ -293,10 +276,67 @@ def add_member(collectivite: Collectivite, user: User, role: str, by: User | Non
     instead) or for an unknown role."""
     if role not in Role.values:
         raise InputError("role", f"rôle inconnu {role!r} ; attendu : {', '.join(Role.values)}")
-    with transaction.atomic():
-        locked = Collectivite.objects.select_for_update().get(pk=collectivite.pk)
-        if Membership.objects.filter(user_id=user.pk, collectivite=locked).exists():
-            raise InputError("membre", f"{user.get_username()} est déjà membre de {locked.nom}")
-        membership = Membership.objects.create(user_id=user.pk, collectivite=locked, role=role)
-        record_role(locked, by, user.get_username(), None, role)
+    with change(collectivite.pk, _user_id(by)) as w:
+        if Membership.objects.filter(user_id=user.pk, collectivite_id=collectivite.pk).exists():
+            raise InputError("membre", f"{user.get_username()} est déjà membre de {w.nom}")
+        membership = Membership.objects.create(user_id=user.pk, collectivite_id=collectivite.pk, role=role)
+        record_role(w, user.get_username(), None, role)
     return membership
+
+
+# -- role changes and removals: under the collectivité's lock, the one every write takes, so two admins
+# demoting each other at once cannot leave a collectivité without an admin.
+
+
+def _membership(collectivite_id: int, membership_id: int) -> Membership:
+    found = (
+        Membership.objects.select_related("user")
+        .filter(pk=membership_id, collectivite_id=collectivite_id)
+        .first()
+    )
+    if found is None:
+        raise InputError("membre", "cette personne n'est pas membre de la collectivité")
+    return found
+
+
+def _last_admin(membership: Membership) -> bool:
+    if membership.role != Role.ADMIN:
+        return False
+    others = Membership.objects.filter(collectivite_id=membership.collectivite_id, role=Role.ADMIN)
+    return not others.exclude(pk=membership.pk).exists()
+
+
+def change_role(collectivite: Collectivite, by: User | None, membership_id: int, role: str) -> Membership:
+    """Give a member another role (``by``: the admin who does it, None for an operator's command); the
+    last admin keeps theirs. Raises InputError."""
+    if role not in Role.values:
+        raise InputError("role", f"rôle inconnu {role!r}")
+    with change(collectivite.pk, _user_id(by)) as w:
+        membership = _membership(collectivite.pk, membership_id)
+        if membership.role == role:
+            return membership
+        if _last_admin(membership):
+            raise InputError(
+                "role", f"{membership.user.username} est le dernier admin : nommez d'abord un autre admin"
+            )
+        previous = membership.role
+        membership.role = role
+        membership.save(update_fields=["role"])
+        record_role(w, membership.user.get_username(), previous, role)
+        return membership
+
+
+def remove_member(collectivite: Collectivite, by: User | None, membership_id: int) -> Membership:
+    """Remove a member (their account stays, and so does what they wrote); never the last admin.
+    ``by``: the admin who does it (None: an operator's command). Returns the deleted membership. Raises
+    InputError."""
+    with change(collectivite.pk, _user_id(by)) as w:
+        membership = _membership(collectivite.pk, membership_id)
+        if _last_admin(membership):
+            raise InputError(
+                "membre",
+                f"{membership.user.username} est le dernier admin : la collectivité en garde au moins un",
+            )
+        record_role(w, membership.user.get_username(), membership.role, None)
+        membership.delete()
+        return membership

@@ -18,15 +18,16 @@ from jalon.web.collectivites.models import ApiToken, Collectivite, Invitation, M
 from jalon.web.collectivites.services import (
     InvitationRefused,
     accept_invitation,
+    change_role,
     create_api_token,
     create_invitation,
     invitation_of,
+    remove_member,
     revoke_api_token,
     revoke_invitation,
 )
 from jalon.web.errors import InputError
 from jalon.web.pages.common import member, user_of
-from jalon.web.pages.roles import change_role, remove_member
 
 
 @login_required

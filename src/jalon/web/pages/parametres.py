@@ -9,8 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from jalon.web.collectivites.models import Collectivite, Localisation, Role, TypeCollectivite
-from jalon.web.collectivites.services import identite
+from jalon.web.collectivites.models import Collectivite, Localisation, Role, TypeCollectivite, identite
 from jalon.web.errors import InputError
 from jalon.web.pages.common import entier, member, user_of
 from jalon.web.statuts.services import set_identite

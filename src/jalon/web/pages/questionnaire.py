@@ -16,8 +16,8 @@ from jalon.evaluation import consequences_for
 from jalon.referentiel.model import Question, Referentiels
 from jalon.regles import Reponse as ReponseValue
 from jalon.regles.consequences import Consequence
-from jalon.web.collectivites.models import Collectivite
-from jalon.web.collectivites.services import can_write, identite
+from jalon.web.collectivites.models import Collectivite, identite
+from jalon.web.collectivites.services import can_write
 from jalon.web.errors import InputError
 from jalon.web.pages.common import is_htmx, loaded, member, user_of
 from jalon.web.statuts import services

@@ -56,4 +56,4 @@ class HistoryEntryAdmin(ReadOnly):
 
 @admin.register(ScoreSet)
 class ScoreSetAdmin(ReadOnly):
-    list_display = ("collectivite", "referentiel", "version", "revision", "updated_at")
+    list_display = ("collectivite", "referentiel", "version")

@@ -23,14 +23,13 @@ from django.db.models import Q
 from jalon.evaluation import evaluate_state
 from jalon.referentiel.model import Referentiels
 from jalon.regles import Reponse as ReponseValue
-from jalon.scores.statuts import Statut
-from jalon.web.collectivites.models import Collectivite
-from jalon.web.collectivites.services import identite
+from jalon.web.collectivites.models import Collectivite, identite
 from jalon.web.errors import InputError
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import current_version, loaded_version
 from jalon.web.statuts.models import HistoryEntry, Kind, Reponse, StatutRecord
-from jalon.web.statuts.services import Scores, statut_of, statut_value
+from jalon.web.statuts.services import Scores, statut_value
+from jalon.web.statuts.write import statut_of
 from jalon.web.texte import fold, numero
 
 IDENTITE_FIELDS = ("type", "population", "localisation")
@@ -85,13 +84,6 @@ def state_at(collectivite: Collectivite, at: datetime) -> PastState:
     )
 
 
-def _statut(value: dict[str, Any]) -> Statut:
-    record = StatutRecord(avancement=value["avancement"])
-    if "detaille" in value:
-        record.pourcentage_fait, record.pourcentage_programme, record.pourcentage_pas_fait = value["detaille"]
-    return statut_of(record)
-
-
 def scores_at(collectivite: Collectivite, at: datetime) -> tuple[PastState, dict[str, Scores]]:
     """The state at ``at`` and its scores: référentiel id → action id → the engine's fields (the same
     numbers the stored scores had then)."""
@@ -100,7 +92,7 @@ def scores_at(collectivite: Collectivite, at: datetime) -> tuple[PastState, dict
     then = Collectivite(**state.identite)
     # An action the old version does not know (renamed since) is left out, as it was then.
     known = {a for r in loaded.referentiels.values() for a in r.actions}
-    statuts = {a: _statut(v) for a, v in state.statuts.items() if a in known}
+    statuts = {a: statut_of(v) for a, v in state.statuts.items() if a in known}
     reponses = {q: v for q, v in state.reponses.items() if q in loaded.questions}
     everything = evaluate_state(loaded, identite(then), reponses, statuts)
     return state, {r.id: {a: everything[a] for a in r.actions} for r in loaded.referentiels.values()}

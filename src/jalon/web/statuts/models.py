@@ -105,7 +105,6 @@ class HistoryEntry(models.Model):
     class Meta:
         ordering = ("-at", "-id")
         verbose_name_plural = "history entries"
-        # A server process catches its cached scores up from the entries newer than the last it saw.
         indexes = (models.Index(fields=["collectivite", "id"], name="history_since"),)
 
     def __str__(self) -> str:
@@ -113,14 +112,13 @@ class HistoryEntry(models.Model):
 
 
 class ScoreSet(models.Model):
-    """The scores of one référentiel for one collectivité: a revision counter, and one ``ScoreNode``
-    per action, of which every change rewrites only those whose scores moved (never stale)."""
+    """The stored scores of one référentiel for one collectivité, scored with a référentiel version: one
+    ``ScoreNode`` per action, of which every write rewrites only those whose scores moved (never
+    stale). Written by ``statuts/write.py`` alone."""
 
     collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="scores")
     referentiel = models.CharField(max_length=20)
     version = models.ForeignKey(ReferentielVersion, on_delete=models.PROTECT, related_name="+")
-    revision = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = (
@@ -130,7 +128,7 @@ class ScoreSet(models.Model):
         )
 
     def __str__(self) -> str:
-        return f"{self.collectivite} {self.referentiel} r{self.revision}"
+        return f"{self.collectivite} {self.referentiel}"
 
     @property
     def scores(self) -> dict[str, dict[str, Any]]:

@@ -1,10 +1,11 @@
-"""The hand-written statements of the statut write path, and the batches that send them.
+"""The statements of the write primitive (``write.py``), the one place that builds SQL.
 
-Every write of a statut runs these while it holds the collectivité's lock, so their cost is the
-length of the queue of writers: building them with the ORM cost several times more than running them,
-and on PostgreSQL each round trip to the server costs more than the statement (README, Web
-performance). A write therefore sends two batches: what it reads under the lock, then what it writes.
-Same statements on SQLite and PostgreSQL (``ON CONFLICT``, ``RETURNING``).
+A write runs while it holds the collectivité's lock, so its statements' cost is the length of the
+queue of its writers: built with the ORM they cost several times more than running them
+(docs/performance.md). The tables of a collectivité's state written here — statuts, explications,
+answers, history, score sets and nodes, and the collectivité's revision, identity and name once it
+exists — are written by nothing else. Same statements on SQLite and
+PostgreSQL (``ON CONFLICT``, ``RETURNING``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from jalon.web.collectivites.models import Collectivite
-from jalon.web.statuts.models import HistoryEntry, Kind, ScoreNode, ScoreSet, StatutRecord
+from jalon.web.statuts.models import Explication, HistoryEntry, Reponse, ScoreNode, ScoreSet, StatutRecord
 
 Row = tuple[Any, ...]
+# A statut as the API, the history and the write path hold it: {"avancement": …[, "detaille": [f, p, pf]]}.
+StatutValue = dict[str, Any]
 
 
 def _table(model: Any) -> str:
@@ -29,19 +32,12 @@ def _table(model: Any) -> str:
 class Batch:
     """Statements run in order, their rows kept by position. On PostgreSQL they go as one query
     string, one round trip (each statement still takes its own snapshot, after the previous one
-    ended: a read placed after a lock sees what the writer it waited for committed). On SQLite,
+    ended: a read placed after the lock sees what the writer it waited for committed). On SQLite,
     in the process, there is no round trip to save: one by one."""
 
-    def __init__(self, begin: bool = False) -> None:
-        """``begin``: open the transaction with the batch's first statement (``owns_transaction``)."""
+    def __init__(self) -> None:
         self._statements: list[tuple[str, list[Any]]] = []
         self.rows: list[list[Row]] = []
-        if begin:
-            self.add("BEGIN", [])
-
-    def commit(self) -> None:
-        """End the transaction with the batch's last statement (``owns_transaction``)."""
-        self.add("COMMIT", [])
 
     def add(self, sql: str, params: list[Any]) -> int:
         """Queue a statement; the index of its rows in ``rows`` once run."""
@@ -67,38 +63,6 @@ class Batch:
                 self.rows.append(cursor.fetchall() if cursor.description else [])
 
 
-def owns_transaction() -> bool:
-    """Whether a write may open and end its own transaction, ``BEGIN`` sent with its first batch and
-    ``COMMIT`` with its last: on PostgreSQL, outside any transaction of Django's. That saves two round
-    trips, each a wait while the collectivité is locked (README, Web performance). Such a write must
-    run every statement of its transaction through batches or plain reads: Django's transactions would
-    not know one is open (``end_own_transaction`` closes it on any failure)."""
-    return connection.vendor == "postgresql" and not connection.in_atomic_block
-
-
-def in_transaction() -> bool:
-    """Whether the server holds a transaction open on this connection (libpq's local status, no
-    round trip)."""
-    raw = connection.connection
-    if raw is None:
-        return False
-    from psycopg.pq import TransactionStatus
-
-    return bool(raw.info.transaction_status != TransactionStatus.IDLE)
-
-
-def end_own_transaction() -> None:
-    """Roll back a transaction opened by ``Batch(begin=True)`` that did not commit; a connection that
-    cannot even do that is closed, so that the next request starts on a clean one."""
-    if not in_transaction():
-        return
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("ROLLBACK")
-    except Exception:
-        connection.close()
-
-
 def _now(now: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(now)
 
@@ -108,96 +72,80 @@ def _json(value: Any) -> Any:
     return None if value is None else connection.ops.adapt_json_value(value, DjangoJSONEncoder)
 
 
+def json_of(value: Any) -> Any:
+    """A JSON column as read: text on both databases (Django reads PostgreSQL's jsonb as text)."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
 # -- reads under the lock ---------------------------------------------------------------------
 
 
-def lock(batch: Batch, collectivite_id: int) -> int | None:
-    """Lock the collectivité for this transaction: on PostgreSQL its row, whose presence also tells
-    the collectivité still exists, and the reads queued after it see the state the lock guards.
-    SQLite needs no statement: an IMMEDIATE transaction holds the database's write lock from its
-    start (and a collectivité deleted meanwhile fails the foreign keys of any write)."""
-    if not connection.features.has_select_for_update:
-        return None
-    return batch.add(f"SELECT id FROM {_table(Collectivite)} WHERE id = %s FOR UPDATE", [collectivite_id])
+IDENTITE_COLUMNS = ("type", "population", "localisation")
+
+
+def lock(batch: Batch, collectivite_id: int) -> int:
+    """Lock the collectivité for this transaction and read its revision, name and identity (type,
+    population, localisation). On PostgreSQL the row lock; SQLite's IMMEDIATE transaction already
+    holds the database's write lock. No row: the collectivité does not exist (any more)."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    columns = ", ".join(("revision", "nom", *IDENTITE_COLUMNS))
+    return batch.add(
+        f"SELECT {columns} FROM {_table(Collectivite)} WHERE id = %s{lock}",
+        [collectivite_id],
+    )
 
 
 def read_score_set(batch: Batch, collectivite_id: int, referentiel: str) -> int:
+    """(id, version_id) of a référentiel's stored scores, no row when none is stored yet."""
     return batch.add(
-        f"SELECT id, version_id, revision FROM {_table(ScoreSet)}"
-        " WHERE collectivite_id = %s AND referentiel = %s",
+        f"SELECT id, version_id FROM {_table(ScoreSet)} WHERE collectivite_id = %s AND referentiel = %s",
         [collectivite_id, referentiel],
     )
 
 
-def read_statuts(batch: Batch, collectivite_id: int, action_ids: list[str]) -> int:
-    marks = ", ".join(["%s"] * len(action_ids))
+def read_statuts(batch: Batch, collectivite_id: int, referentiel: str) -> int:
+    """The statut rows of a référentiel (see ``statut_values``)."""
     return batch.add(
         "SELECT action_id, avancement, pourcentage_fait, pourcentage_programme, pourcentage_pas_fait"
-        f" FROM {_table(StatutRecord)} WHERE collectivite_id = %s AND action_id IN ({marks})",
-        [collectivite_id, *action_ids],
+        f" FROM {_table(StatutRecord)} WHERE collectivite_id = %s AND referentiel = %s",
+        [collectivite_id, referentiel],
     )
 
 
-def read_history_since(batch: Batch, collectivite_id: int, after_id: int, limit: int) -> int:
-    """The history entries (id, kind, subject) newer than ``after_id``, oldest first."""
+def statut_values(rows: list[Row]) -> dict[str, StatutValue]:
+    """The statuts read by ``read_statuts``: action id → value."""
+    out: dict[str, StatutValue] = {}
+    for action_id, avancement, fait, programme, pas_fait in rows:
+        value: StatutValue = {"avancement": avancement}
+        if fait is not None:
+            value["detaille"] = [fait, programme, pas_fait]
+        out[action_id] = value
+    return out
+
+
+def read_reponses(batch: Batch, collectivite_id: int) -> int:
+    """(question id, value) of every answer (the value as JSON text, see ``json_of``)."""
     return batch.add(
-        f"SELECT id, kind, subject FROM {_table(HistoryEntry)}"
-        " WHERE collectivite_id = %s AND id > %s ORDER BY id LIMIT %s",
-        [collectivite_id, after_id, limit],
+        f"SELECT question_id, valeur FROM {_table(Reponse)} WHERE collectivite_id = %s",
+        [collectivite_id],
     )
 
 
-def read_statuts_written_since(batch: Batch, collectivite_id: int, after_id: int) -> int:
-    """The stored statuts of the actions whose statut changed after history entry ``after_id``
-    (an action missing from the rows has none any more)."""
+def read_reponse(batch: Batch, collectivite_id: int, question_id: str) -> int:
+    """(value as JSON text, justification) of one answer, no row when there is none."""
     return batch.add(
-        "SELECT action_id, avancement, pourcentage_fait, pourcentage_programme, pourcentage_pas_fait"
-        f" FROM {_table(StatutRecord)} WHERE collectivite_id = %s AND action_id IN"
-        f" (SELECT subject FROM {_table(HistoryEntry)} WHERE collectivite_id = %s AND id > %s"
-        " AND kind = %s)",
-        [collectivite_id, collectivite_id, after_id, Kind.STATUT],
+        f"SELECT valeur, justification FROM {_table(Reponse)}"
+        " WHERE collectivite_id = %s AND question_id = %s",
+        [collectivite_id, question_id],
     )
 
 
-def records_of(rows: list[Row]) -> dict[str, StatutRecord]:
-    """The statuts read by ``read_statuts`` or ``read_statuts_written_since`` as (unsaved) rows."""
-    return {
-        action_id: StatutRecord(
-            action_id=action_id,
-            avancement=avancement,
-            pourcentage_fait=fait,
-            pourcentage_programme=programme,
-            pourcentage_pas_fait=pas_fait,
-        )
-        for action_id, avancement, fait, programme, pas_fait in rows
-    }
-
-
-def check_locked(batch: Batch, locked: int | None, collectivite_id: int) -> None:
-    if locked is not None and not batch.rows[locked]:
-        raise Collectivite.DoesNotExist(f"collectivité {collectivite_id}")
-
-
-def score_set_of(rows: list[Row], collectivite_id: int, referentiel: str) -> ScoreSet | None:
-    """The score set read by ``read_score_set`` (None when there is none yet)."""
-    if not rows:
-        return None
-    score_set_id, version_id, revision = rows[0]
-    return ScoreSet.from_db(
-        connection.alias,
-        ["id", "collectivite_id", "referentiel", "version_id", "revision"],
-        [score_set_id, collectivite_id, referentiel, version_id, revision],
+def read_explication(batch: Batch, collectivite_id: int, action_id: str) -> int:
+    """(texte,) of an action's explication, no row when there is none."""
+    return batch.add(
+        f"SELECT texte FROM {_table(Explication)} WHERE collectivite_id = %s AND action_id = %s",
+        [collectivite_id, action_id],
     )
-
-
-def lock_score_set(collectivite_id: int, referentiel: str) -> ScoreSet | None:
-    """Lock the collectivité and read its score set of a référentiel, in one batch."""
-    batch = Batch()
-    locked = lock(batch, collectivite_id)
-    found = read_score_set(batch, collectivite_id, referentiel)
-    batch.run()
-    check_locked(batch, locked, collectivite_id)
-    return score_set_of(batch.rows[found], collectivite_id, referentiel)
 
 
 # -- writes -------------------------------------------------------------------------------------
@@ -208,17 +156,18 @@ def put_statut(
     collectivite_id: int,
     referentiel: str,
     action_id: str,
-    new: StatutRecord | None,
+    value: StatutValue | None,
     user_id: int | None,
     now: datetime,
 ) -> None:
     """Write (insert or replace) or, with None, delete the statut row of an action."""
-    if new is None:
+    if value is None:
         batch.add(
             f"DELETE FROM {_table(StatutRecord)} WHERE collectivite_id = %s AND action_id = %s",
             [collectivite_id, action_id],
         )
         return
+    fait, programme, pas_fait = value.get("detaille") or (None, None, None)
     batch.add(
         f"INSERT INTO {_table(StatutRecord)} (collectivite_id, action_id, referentiel, avancement,"
         " pourcentage_fait, pourcentage_programme, pourcentage_pas_fait, modified_by_id,"
@@ -232,13 +181,46 @@ def put_statut(
             collectivite_id,
             action_id,
             referentiel,
-            new.avancement,
-            new.pourcentage_fait,
-            new.pourcentage_programme,
-            new.pourcentage_pas_fait,
+            value["avancement"],
+            fait,
+            programme,
+            pas_fait,
             user_id,
             _now(now),
         ],
+    )
+
+
+def put_reponse(
+    batch: Batch,
+    collectivite_id: int,
+    question_id: str,
+    valeur: Any,
+    justification: str,
+    user_id: int | None,
+    now: datetime,
+) -> None:
+    """Write (insert or replace) an answer and its justification."""
+    batch.add(
+        f"INSERT INTO {_table(Reponse)} (collectivite_id, question_id, valeur, justification,"
+        " modified_by_id, modified_at) VALUES (%s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (collectivite_id, question_id) DO UPDATE SET valeur = excluded.valeur,"
+        " justification = excluded.justification, modified_by_id = excluded.modified_by_id,"
+        " modified_at = excluded.modified_at",
+        [collectivite_id, question_id, _json(valeur), justification, user_id, _now(now)],
+    )
+
+
+def put_explication(
+    batch: Batch, collectivite_id: int, action_id: str, texte: str, user_id: int | None, now: datetime
+) -> None:
+    """Write (insert or replace) an action's explication."""
+    batch.add(
+        f"INSERT INTO {_table(Explication)} (collectivite_id, action_id, texte, modified_by_id,"
+        " modified_at) VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT (collectivite_id, action_id) DO UPDATE SET texte = excluded.texte,"
+        " modified_by_id = excluded.modified_by_id, modified_at = excluded.modified_at",
+        [collectivite_id, action_id, texte, user_id, _now(now)],
     )
 
 
@@ -251,40 +233,35 @@ def add_history(
     previous: Any,
     new: Any,
     now: datetime,
-) -> int:
-    """Add a history entry; its rows hold its id."""
-    return batch.add(
+) -> None:
+    batch.add(
         f"INSERT INTO {_table(HistoryEntry)} (collectivite_id, kind, subject, user_id, at, previous,"
-        ' "new") VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id',
+        ' "new") VALUES (%s, %s, %s, %s, %s, %s, %s)',
         [collectivite_id, kind, subject, user_id, _now(now), _json(previous), _json(new)],
     )
 
 
-def bump_score_set(batch: Batch, score_set: ScoreSet, now: datetime) -> None:
-    """Save a score set's new version and revision."""
+def update_collectivite(batch: Batch, collectivite_id: int, revision: int, fields: dict[str, Any]) -> None:
+    """Save the collectivité's new revision, and the identity fields or name given."""
+    sets = "".join(f", {connection.ops.quote_name(name)} = %s" for name in fields)
     batch.add(
-        f"UPDATE {_table(ScoreSet)} SET version_id = %s, revision = %s, updated_at = %s WHERE id = %s",
-        [score_set.version_id, score_set.revision, _now(now), score_set.pk],
+        f"UPDATE {_table(Collectivite)} SET revision = %s{sets} WHERE id = %s",
+        [revision, *fields.values(), collectivite_id],
     )
 
 
-def insert_score_set(batch: Batch, score_set: ScoreSet, now: datetime) -> int:
-    """Insert a new score set; its rows hold its id."""
+def insert_score_set(batch: Batch, collectivite_id: int, referentiel: str, version_id: int) -> int:
+    """A new score set; its rows hold its id."""
     return batch.add(
-        f"INSERT INTO {_table(ScoreSet)} (collectivite_id, referentiel, version_id, revision, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-        [
-            score_set.collectivite_id,
-            score_set.referentiel,
-            score_set.version_id,
-            score_set.revision,
-            _now(now),
-        ],
+        f"INSERT INTO {_table(ScoreSet)} (collectivite_id, referentiel, version_id)"
+        " VALUES (%s, %s, %s) RETURNING id",
+        [collectivite_id, referentiel, version_id],
     )
 
 
-def replace_nodes(batch: Batch, score_set_id: int, nodes: dict[str, dict[str, Any]]) -> None:
-    """Every node of a score set anew (a new or rebuilt LiveScores reports them all)."""
+def replace_nodes(batch: Batch, score_set_id: int, version_id: int, nodes: dict[str, dict[str, Any]]) -> None:
+    """Every node of a score set anew, scored with a référentiel version."""
+    batch.add(f"UPDATE {_table(ScoreSet)} SET version_id = %s WHERE id = %s", [version_id, score_set_id])
     batch.add(f"DELETE FROM {_table(ScoreNode)} WHERE score_set_id = %s", [score_set_id])
     items = list(nodes.items())
     for start in range(0, len(items), NODES_PER_STATEMENT):
@@ -315,8 +292,7 @@ def _node_rows(score_set_id: int, nodes: list[tuple[str, dict[str, Any]]]) -> tu
 
 
 def upsert_nodes(batch: Batch, score_set_id: int, changed: dict[str, dict[str, Any]]) -> None:
-    """The changed nodes in one statement: one UPDATE per node through the ORM cost more than the
-    rest of a write. A node missing from the stored set (none should be) is inserted."""
+    """The changed nodes in one statement."""
     rows, params = _node_rows(score_set_id, list(changed.items()))
     batch.add(
         f"INSERT INTO {_table(ScoreNode)} (score_set_id, action_id, data) VALUES {rows}"
