@@ -62,13 +62,14 @@ def editor(collectivite: Collectivite) -> Member:
 
 
 def count_evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """From now on, one référentiel id per full evaluation the write primitive runs."""
+    """From now on, one référentiel id per state the write primitive reads and scores anew (a miss of
+    its memo)."""
     done: list[str] = []
-    real = write._evaluate
+    real = write._live
 
     def counting(referentiel: Any, *args: Any) -> Any:
         done.append(referentiel.id)
         return real(referentiel, *args)
 
-    monkeypatch.setattr(write, "_evaluate", counting)
+    monkeypatch.setattr(write, "_live", counting)
     return done

@@ -62,8 +62,8 @@ def test_a_refused_statut_write_leaves_no_transaction_open_and_nothing_written(
     version: ReferentielVersion, editor: Member, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The désactivé action is found only once the write has locked the collectivité: the write is
-    rolled back, the connection serves the next one normally, and what the process remembers is still
-    there for the next write."""
+    rolled back, the connection serves the next one normally, and the next write reads the stored
+    state (a write that did not commit leaves nothing remembered)."""
     commune = make_collectivite("Petite commune", "commune", 2_000)  # the demo rule switches 6.1.2.2.1 off
     services.set_statut(commune, editor.user, "cae_6.1.1.2.1", "fait")
     before = HistoryEntry.objects.filter(collectivite=commune).count()
@@ -74,7 +74,7 @@ def test_a_refused_statut_write_leaves_no_transaction_open_and_nothing_written(
     assert not StatutRecord.objects.filter(collectivite=commune, action_id="cae_6.1.2.2.1").exists()
     evaluations = count_evaluations(monkeypatch)
     services.set_statut(commune, editor.user, "cae_6.1.1.3.1", "programme")
-    assert evaluations == ["cae"]  # the state before was still remembered
+    assert evaluations == ["cae"]
     assert set(StatutRecord.objects.filter(collectivite=commune).values_list("action_id", flat=True)) == {
         "cae_6.1.1.2.1",
         "cae_6.1.1.3.1",

@@ -121,10 +121,9 @@ def prepare(referentiels: Path | None, criteres: Path | None = None) -> Prepared
 
 
 # Granian (a Rust HTTP server) parses HTTP and queues requests outside Python; in each worker process,
-# ``threads`` Python threads run the app. A process keeps the LiveScores cache of statuts/services.py
-# warm for all its requests, and its writers of a collectivité take turns on a lock of the process.
-# Several processes (``workers``) each keep their own cache; the revision and the history stored with
-# the scores keep it honest (a stale one catches up on the statuts written elsewhere).
+# ``threads`` Python threads run the app. Each process remembers the scored states of the collectivités
+# it last wrote (statuts/write.py), keyed by their stored revision: any number of processes and
+# instances on one database stay exact, a write made elsewhere simply makes the next one re-read.
 #
 # Threads per process, by database (docs/performance.md, the web application). On SQLite a request
 # never waits for a server, so a second thread only fights the first for the GIL. On PostgreSQL a

@@ -271,7 +271,7 @@ def set_statut(
         if cascade and sous_mesure is not None and w.put_statut(referentiel, sous_mesure, None):
             reset.append(sous_mesure)
     touched = [action_id, *_ancestors(referentiel, action_id)]
-    return StatutChange(action_id, new, tuple(reset), w.after[referentiel.id].scores.scores_of(touched))
+    return StatutChange(action_id, new, tuple(reset), {a: w.after[referentiel.id].score(a) for a in touched})
 
 
 def _ancestors(referentiel: Referentiel, action_id: str) -> list[str]:

@@ -10,12 +10,13 @@ the database's write lock); the change; its history entries (``Write.record``, t
 history); the stored scores of every référentiel the change touched brought up to date; a bump of
 the collectivité's revision. A refused or failed write leaves nothing.
 
-Scores come from full evaluations: the state before the change and the state after are both scored,
-and the stored nodes whose rounded scores differ are rewritten (``Scores.changed_since``). What was
-scored after a write is remembered by the process, keyed by the collectivité's revision, so that the
-next write of the same collectivité starts from it instead of reading and scoring its state again.
-That memo is never the source of truth: a write of another process bumps the revision, and a miss
-reads the stored state. It is bounded (least recently used dropped).
+Scores are kept by the engine's ``LiveScores``, which updates only what a change reaches; the nodes
+it reports as moved are rewritten. The ``LiveScores`` a write leaves is remembered by the process,
+keyed by the collectivité's revision, so that the next write of the collectivité starts from it. That
+memo is never the source of truth: a write takes its entry out and puts it back only once committed
+(a failed write leaves none), a write of another process bumps the revision, and a miss reads the
+stored state and builds a new one (a couple of milliseconds on the official CAE). It is bounded
+(least recently used dropped).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -35,7 +36,8 @@ from jalon.evaluation import consequences_for, scoring_tree
 from jalon.referentiel.model import Referentiel, Referentiels
 from jalon.regles import Reponse as ReponseValue
 from jalon.regles.consequences import Consequence
-from jalon.scores.engine import Scores, compute_scores
+from jalon.scores.engine import ScoreValue
+from jalon.scores.incremental import LiveScores
 from jalon.scores.statuts import FAIT, NON_CONCERNE, PAS_FAIT, PROGRAMME, Statut
 from jalon.web.collectivites.models import Collectivite, identite_tags
 from jalon.web.referentiels.models import ReferentielVersion
@@ -68,30 +70,33 @@ def statut_of(value: StatutValue) -> Statut:
     return _PLAIN[value["avancement"]]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Scored:
-    """A référentiel's state for one collectivité and its scores: what a write starts from and what
-    the memo keeps. Never changed once built (a write builds the next one)."""
+    """A référentiel's state for one collectivité and its live scores: what a write starts from and
+    changes, and what the memo keeps (used by one write at a time: taken out of the memo)."""
 
     referentiel: Referentiel
     version_id: int
     score_set_id: int | None  # None: no scores stored yet
     stored_version_id: int | None  # the version the stored scores were computed with
-    statuts: Mapping[str, StatutValue]
-    consequences: Mapping[str, Consequence]
-    scores: Scores
+    statuts: dict[str, StatutValue]
+    live: LiveScores
 
     def desactive(self, action_id: str) -> bool:
-        i = self.scores.tree.index.get(action_id)
-        return i is not None and bool(self.scores.desactive[i])
+        return action_id in self.live.tree.index and self.live.desactive(action_id)
+
+    def score(self, action_id: str) -> dict[str, ScoreValue]:
+        return self.live.score(action_id)
 
 
-def _evaluate(
+def _live(
     referentiel: Referentiel, statuts: Mapping[str, StatutValue], consequences: Mapping[str, Consequence]
-) -> Scores:
-    return compute_scores(
-        scoring_tree(referentiel), {a: statut_of(v) for a, v in statuts.items()}, consequences
-    )
+) -> LiveScores:
+    """Live scores of a stored state, as stored: none of its nodes is to be rewritten yet."""
+    statut_values = {a: statut_of(v) for a, v in statuts.items()}
+    live = LiveScores(scoring_tree(referentiel), statut_values, consequences)
+    live.take_changed()
+    return live
 
 
 # -- the memo of scored states, per process --------------------------------------------------------
@@ -104,26 +109,26 @@ def _memo_size() -> int:
     return int(getattr(settings, "JALON_SCORED_STATES_KEPT", 256))
 
 
-def _recall(collectivite_id: int, referentiel_id: str, revision: int, version_id: int) -> Scored | None:
+def _take(collectivite_id: int, referentiel_id: str, revision: int, version_id: int) -> Scored | None:
+    """The remembered state of this revision, out of the memo (a write changes it)."""
     with _memo_lock:
-        found = _memo.get((collectivite_id, referentiel_id))
-        if found is None or found[0] != revision or found[1].version_id != version_id:
-            return None
-        _memo.move_to_end((collectivite_id, referentiel_id))
-        return found[1]
+        found = _memo.pop((collectivite_id, referentiel_id), None)
+    if found is None or found[0] != revision or found[1].version_id != version_id:
+        return None
+    return found[1]
 
 
-def _remember(collectivite_id: int, revision: int, scored: list[Scored]) -> None:
-    """After a write from ``revision`` committed: its scored states, at the next revision; the
-    référentiels it did not touch keep theirs, now at the next revision too."""
+def _remember(collectivite_id: int, revision: int, new_revision: int, scored: list[Scored]) -> None:
+    """After a write from ``revision`` committed: the states it took, at ``new_revision``; the
+    référentiels it did not touch keep theirs, now at the new revision too."""
     size = _memo_size()
     with _memo_lock:
         for key, (at, kept) in list(_memo.items()):
             if key[0] == collectivite_id and at == revision:
-                _memo[key] = (revision + 1, kept)
+                _memo[key] = (new_revision, kept)
         for state in scored:
             key = (collectivite_id, state.referentiel.id)
-            _memo[key] = (revision + 1, state)
+            _memo[key] = (new_revision, state)
             _memo.move_to_end(key)
         while len(_memo) > size:
             _memo.popitem(last=False)
@@ -151,12 +156,10 @@ class Write:
     identite: dict[str, Any]  # type, population, localisation as stored
     batch: sql.Batch = field(default_factory=sql.Batch)  # the writes, run at the end
     now: Any = field(default_factory=timezone.now)
-    _before: dict[str, Scored] = field(default_factory=dict)
-    _statuts: dict[str, dict[str, StatutValue | None]] = field(default_factory=dict)  # what is written
+    _taken: dict[str, Scored] = field(default_factory=dict)  # référentiel id → its state, changed here
     _reponses: dict[str, ReponseValue] | None = None  # read on demand
     _rules_changed: bool = False
     _collectivite_fields: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Scored] = field(default_factory=dict)  # référentiel id → scored state, once finished
     _changed: bool = False  # something to write: the revision moves
 
     # -- reading the state the write starts from --
@@ -169,12 +172,12 @@ class Write:
 
     def scored(self, referentiel: Referentiel) -> Scored:
         """The référentiel's state before this write, scored (from the memo, or read and scored)."""
-        found = self._before.get(referentiel.id)
+        found = self._taken.get(referentiel.id)
         if found is not None:
             return found
         cid = self.collectivite_id
         version, _ = self.referentiels()
-        found = _recall(cid, referentiel.id, self.revision, version.pk)
+        found = _take(cid, referentiel.id, self.revision, version.pk)
         if found is None:
             batch = sql.Batch()
             score_set = sql.read_score_set(batch, cid, referentiel.id)
@@ -184,7 +187,6 @@ class Write:
             if reponses is not None:
                 self._reponses = _answers(batch.rows[reponses])
             values = sql.statut_values(batch.rows[statuts])
-            consequences = self._consequences()
             stored = batch.rows[score_set]
             found = Scored(
                 referentiel=referentiel,
@@ -192,10 +194,9 @@ class Write:
                 score_set_id=stored[0][0] if stored else None,
                 stored_version_id=stored[0][1] if stored else None,
                 statuts=values,
-                consequences=consequences,
-                scores=_evaluate(referentiel, values, consequences),
+                live=_live(referentiel, values, self._consequences()),
             )
-        self._before[referentiel.id] = found
+        self._taken[referentiel.id] = found
         return found
 
     def _answers(self) -> dict[str, ReponseValue]:
@@ -228,9 +229,6 @@ class Write:
 
     def statut(self, referentiel: Referentiel, action_id: str) -> StatutValue | None:
         """The statut of an action as this write leaves it so far."""
-        written = self._statuts.get(referentiel.id, {})
-        if action_id in written:
-            return written[action_id]
         return self.scored(referentiel).statuts.get(action_id)
 
     def put_statut(self, referentiel: Referentiel, action_id: str, value: StatutValue | None) -> bool:
@@ -243,7 +241,12 @@ class Write:
             self.batch, self.collectivite_id, referentiel.id, action_id, value, self.user_id, self.now
         )
         self.record(Kind.STATUT, action_id, before, value)
-        self._statuts.setdefault(referentiel.id, {})[action_id] = value
+        state = self.scored(referentiel)
+        if value is None:
+            state.statuts.pop(action_id, None)
+        else:
+            state.statuts[action_id] = value
+        state.live.set_statut(action_id, None if value is None else statut_of(value))
         return True
 
     def put_explication(self, action_id: str, texte: str) -> bool:
@@ -321,52 +324,43 @@ class Write:
 
     # -- the end of the write --
 
-    def finish(self) -> list[Scored] | None:
-        """Queue the stored scores' changes and the revision's bump, run the writes; the scored
-        states to remember once committed (None: nothing was changed, the revision stays)."""
-        consequences = self._consequences() if self._rules_changed else None
-        for ref_id, before in self._before.items():
-            written = self._statuts.get(ref_id)
-            now = before
-            if written or consequences is not None:
-                statuts = dict(before.statuts)
-                for action_id, value in (written or {}).items():
-                    if value is None:
-                        statuts.pop(action_id, None)
-                    else:
-                        statuts[action_id] = value
-                own = before.consequences if consequences is None else consequences
-                now = replace(
-                    before,
-                    statuts=statuts,
-                    consequences=own,
-                    scores=_evaluate(before.referentiel, statuts, own),
-                )
-            self.after[ref_id] = self._store(before, now)
+    def finish(self) -> int:
+        """Queue the stored scores' changes and the revision's bump, run the writes; the revision
+        this write leaves (unchanged when nothing changed)."""
+        if self._rules_changed:
+            consequences = self._consequences()
+            for state in self._taken.values():
+                state.live.set_consequences(consequences)
+        for state in self._taken.values():
+            self._store(state)
         if not self._changed:
-            return None
-        revision = self.revision + 1
-        sql.update_collectivite(self.batch, self.collectivite_id, revision, self._collectivite_fields)
+            return self.revision
+        sql.update_collectivite(
+            self.batch, self.collectivite_id, self.revision + 1, self._collectivite_fields
+        )
         self.batch.run()
-        return list(self.after.values())
+        return self.revision + 1
 
-    def _store(self, before: Scored, now: Scored) -> Scored:
-        """Queue the writes that make the stored scores those of ``now``."""
-        score_set_id = before.score_set_id
-        if score_set_id is None:
+    def _store(self, state: Scored) -> None:
+        """Queue the writes that make the stored scores those of ``state``."""
+        moved = state.live.take_changed()
+        if state.score_set_id is None:
             created = sql.Batch()
-            row = sql.insert_score_set(created, self.collectivite_id, now.referentiel.id, now.version_id)
+            row = sql.insert_score_set(created, self.collectivite_id, state.referentiel.id, state.version_id)
             created.run()
-            score_set_id = created.rows[row][0][0]
-        if before.stored_version_id != now.version_id or before.score_set_id is None:
+            state.score_set_id = created.rows[row][0][0]
+        if state.stored_version_id != state.version_id:
             self._changed = True
-            sql.replace_nodes(self.batch, score_set_id, now.version_id, now.scores.as_dict())
-        else:
-            changed = now.scores.changed_since(before.scores)
-            if changed:
-                self._changed = True
-                sql.upsert_nodes(self.batch, score_set_id, changed)
-        return replace(now, score_set_id=score_set_id, stored_version_id=now.version_id)
+            sql.replace_nodes(self.batch, state.score_set_id, state.version_id, state.live.as_dict())
+            state.stored_version_id = state.version_id
+        elif moved:
+            self._changed = True
+            sql.upsert_nodes(self.batch, state.score_set_id, {a: state.live.score(a) for a in moved})
+
+    @property
+    def after(self) -> dict[str, Scored]:
+        """The states of the référentiels this write read, as it leaves them."""
+        return self._taken
 
 
 @contextmanager
@@ -395,6 +389,6 @@ def change(
             dict(zip(sql.IDENTITE_COLUMNS, ident, strict=True)),
         )
         yield write
-        remembered = write.finish()
-        if remembered is not None:
-            transaction.on_commit(lambda: _remember(collectivite_id, revision, remembered))
+        new_revision = write.finish()
+        taken = list(write.after.values())
+        transaction.on_commit(lambda: _remember(collectivite_id, revision, new_revision, taken))
