@@ -7,7 +7,7 @@ same order, so that the rounded numbers are identical; the passes are vectorised
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import attrgetter
@@ -17,7 +17,7 @@ import numpy as np
 from jalon.regles.consequences import Consequence, apply_score_formule, score_references
 from jalon.scores.rounding import round3
 from jalon.scores.statuts import Statut
-from jalon.scores.tree import BoolArray, FloatArray, IntArray, ScoringTree
+from jalon.scores.tree import BoolArray, FloatArray, ScoringTree
 
 # Columns of the score matrix.
 FAIT, PROGRAMME, PAS_FAIT, NON_RENSEIGNE = 0, 1, 2, 3
@@ -76,15 +76,11 @@ class Scores:
 
     def as_dict(self) -> dict[str, dict[str, ScoreValue]]:
         """Rounded scores (phase 8) of every node: action id → the fields of ``SCORE_FIELDS``."""
-        n = self.tree.n
-        return self.rows_dict(np.arange(n - 1, -1, -1))  # deepest first, root last, like the reference
-
-    def rows_dict(self, rows: IntArray) -> dict[str, dict[str, ScoreValue]]:
-        """Rounded scores of the nodes at these positions, in that order."""
         tree = self.tree
-        m = self.matrix[rows]
-        rounded = round3(np.column_stack((tree.points[rows], self.point_potentiel[rows], m[:, :4])))
-        perso = self.perso_out[rows]
+        n = tree.n
+        m = self.matrix[:n]
+        rounded = round3(np.column_stack((tree.points[:n], self.point_potentiel[:n], m[:, :4])))
+        perso = self.perso_out[:n]
         perso_rounded = round3(np.nan_to_num(perso))
         perso_list = [
             None if raw != raw else (r if raw else raw)  # raw != raw: NaN stands for null
@@ -101,47 +97,19 @@ class Scores:
             prog,
             pas_fait,
             nr,
-            self.concerne[rows].tolist(),
-            self.desactive[rows].tolist(),
-            self.renseigne[rows].tolist(),
+            self.concerne[:n].tolist(),
+            self.desactive[:n].tolist(),
+            self.renseigne[:n].tolist(),
             counts[0],
             counts[1],
             *avancements,
             counts[2],
         )
+        rows = list(zip(*columns, strict=True))
         ids = tree.ids
-        return {
-            ids[i]: dict(zip(SCORE_FIELDS, row, strict=True))
-            for i, row in zip(rows.tolist(), zip(*columns, strict=True), strict=True)
-        }
-
-    def scores_of(self, action_ids: Iterable[str]) -> dict[str, dict[str, ScoreValue]]:
-        """Rounded scores of these nodes."""
-        index = self.tree.index
-        return self.rows_dict(np.fromiter((index[a] for a in action_ids), dtype=np.intp))
-
-    def changed_since(self, before: Scores) -> dict[str, dict[str, ScoreValue]]:
-        """The rounded scores of the nodes whose rounded scores differ from ``before``'s (same tree):
-        what a store holding ``before.as_dict()`` must rewrite to hold ``self.as_dict()``. Only the
-        nodes whose unrounded values moved are rounded, a few after one statut."""
-        n = self.tree.n
-        moved = (
-            (self.matrix[:n] != before.matrix[:n]).any(axis=1)
-            | (self.point_potentiel[:n] != before.point_potentiel[:n])
-            | ~_same_or_both_nan(self.perso_out[:n], before.perso_out[:n])
-            | (self.concerne[:n] != before.concerne[:n])
-            | (self.desactive[:n] != before.desactive[:n])
-            | (self.renseigne[:n] != before.renseigne[:n])
-        )
-        rows = np.flatnonzero(moved)
-        if not len(rows):
-            return {}
-        old = before.rows_dict(rows)
-        return {a: score for a, score in self.rows_dict(rows).items() if old[a] != score}
-
-
-def _same_or_both_nan(a: FloatArray, b: FloatArray) -> BoolArray:
-    return (a == b) | (np.isnan(a) & np.isnan(b))  # type: ignore[no-any-return]
+        # Deepest first, root last, like the reference output.
+        out = {ids[i]: dict(zip(SCORE_FIELDS, rows[i], strict=True)) for i in range(n - 1, -1, -1)}
+        return out
 
 
 def sum_rows(gathered: FloatArray) -> FloatArray:
