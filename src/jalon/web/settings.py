@@ -168,6 +168,10 @@ JALON_PROXY_COUNT = _whole_number("JALON_PROXY_COUNT", 0, minimum=0)
 # Days an invitation link stays valid (it is also single use, and dies when its creator stops being admin).
 JALON_INVITATION_DAYS = _whole_number("JALON_INVITATION_DAYS", 7, minimum=1)
 
+# Scored states of collectivités a process remembers between their writes (statuts/write.py): one per
+# collectivité × référentiel, about 0.3 MB each on the official CAE. 0 remembers none.
+JALON_SCORED_STATES_KEPT = _whole_number("JALON_SCORED_STATES_KEPT", 256, minimum=0)
+
 LOGIN_URL = "/connexion/"
 LOGIN_REDIRECT_URL = "/"
 

@@ -106,7 +106,7 @@ _memo_lock = threading.Lock()  # the server's threads share it
 
 
 def _memo_size() -> int:
-    return int(getattr(settings, "JALON_SCORED_STATES_KEPT", 256))
+    return int(settings.JALON_SCORED_STATES_KEPT)
 
 
 def _take(collectivite_id: int, referentiel_id: str, revision: int, version_id: int) -> Scored | None:
