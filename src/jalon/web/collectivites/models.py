@@ -39,8 +39,8 @@ class Collectivite(models.Model):
     population = models.PositiveIntegerField()
     localisation = models.CharField(max_length=20, choices=Localisation.choices)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Bumped by every write of the collectivité's state (statuts/write.py, its only writer): what a
-    # process's memo of scored states is keyed by.
+    # A random number drawn by every write of the collectivité's state (statuts/write.py, its only
+    # writer): what a process remembers of the state is kept under it.
     revision = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:

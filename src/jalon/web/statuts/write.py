@@ -11,16 +11,20 @@ history); the stored scores of every référentiel the change touched brought up
 the collectivité's revision. A refused or failed write leaves nothing.
 
 Scores are kept by the engine's ``LiveScores``, which updates only what a change reaches; the nodes
-it reports as moved are rewritten. The ``LiveScores`` a write leaves is remembered by the process,
-keyed by the collectivité's revision, so that the next write of the collectivité starts from it. That
-memo is never the source of truth: a write takes its entry out and puts it back only once committed
-(a failed write leaves none), a write of another process bumps the revision, and a miss reads the
-stored state and builds a new one (a couple of milliseconds on the official CAE). It is bounded
-(least recently used dropped).
+it reports as moved are rewritten. The ``LiveScores`` a write leaves is remembered by the process
+under the revision the write stores, so that the next write of the collectivité starts from it. That
+memo is never the source of truth. A revision is a random number drawn by each write, not a counter:
+a write that fails or is rolled back leaves the stored revision as it was, and no other write, in any
+process, ever stores the number it drew, so what is remembered under it is never taken for another
+state. The entry can therefore be put back before the commit, where the next writer, waiting for the
+lock, finds it. A miss (another process wrote, a restart, an eviction) reads the stored state and
+builds new live scores (a couple of milliseconds on the official CAE). The memo is bounded (least
+recently used dropped).
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -119,8 +123,8 @@ def _take(collectivite_id: int, referentiel_id: str, revision: int, version_id: 
 
 
 def _remember(collectivite_id: int, revision: int, new_revision: int, scored: list[Scored]) -> None:
-    """After a write from ``revision`` committed: the states it took, at ``new_revision``; the
-    référentiels it did not touch keep theirs, now at the new revision too."""
+    """After a write from ``revision`` to ``new_revision``: the states it took, under the new one; the
+    référentiels it did not touch keep theirs, under the new one too."""
     size = _memo_size()
     with _memo_lock:
         for key, (at, kept) in list(_memo.items()):
@@ -335,11 +339,10 @@ class Write:
             self._store(state)
         if not self._changed:
             return self.revision
-        sql.update_collectivite(
-            self.batch, self.collectivite_id, self.revision + 1, self._collectivite_fields
-        )
+        revision = secrets.randbits(63)
+        sql.update_collectivite(self.batch, self.collectivite_id, revision, self._collectivite_fields)
         self.batch.run()
-        return self.revision + 1
+        return revision
 
     def _store(self, state: Scored) -> None:
         """Queue the writes that make the stored scores those of ``state``."""
@@ -389,6 +392,4 @@ def change(
             dict(zip(sql.IDENTITE_COLUMNS, ident, strict=True)),
         )
         yield write
-        new_revision = write.finish()
-        taken = list(write.after.values())
-        transaction.on_commit(lambda: _remember(collectivite_id, revision, new_revision, taken))
+        _remember(collectivite_id, revision, write.finish(), list(write.after.values()))
