@@ -130,6 +130,7 @@ def server(
     # the thread writing it, and every request waiting on that thread.
     log = data_dir / f"server{instance}.log"
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log.open("w"), text=True)
+    SERVER_PIDS.append(process.pid)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -142,8 +143,39 @@ def server(
                 time.sleep(0.2)
         yield port
     finally:
+        SERVER_PIDS.remove(process.pid)
         process.terminate()
         process.wait(timeout=20)
+
+
+# The running servers' main processes, whose CPU time (with their workers') is measured.
+SERVER_PIDS: list[int] = []
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds() -> float:
+    """User + system CPU time of the servers and their descendants so far (Linux /proc). CPU time
+    per request moves far less than latency when other work shares the machine."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / _TICK
+    total = 0.0
+    for pid, seconds in times.items():
+        ancestor = pid
+        while ancestor > 1 and ancestor not in SERVER_PIDS:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor in SERVER_PIDS:
+            total += seconds
+    return total
 
 
 def request(
@@ -292,7 +324,7 @@ def percentile(values: list[float], p: float) -> float:
     )
 
 
-def report(name: str, timings: Timings, elapsed: float) -> dict[str, float]:
+def report(name: str, timings: Timings, elapsed: float, cpu: float) -> dict[str, float]:
     both = timings.writes + timings.reads
     row = {
         "p50_ms": percentile(both, 50) * 1000,
@@ -305,6 +337,7 @@ def report(name: str, timings: Timings, elapsed: float) -> dict[str, float]:
         "read_p95_ms": percentile(timings.reads, 95) * 1000,
         "requests_per_s": len(both) / elapsed,
         "writes_per_s": len(timings.writes) / elapsed,
+        "server_cpu_ms_per_request": cpu * 1000 / max(len(both), 1),
     }
     print(
         f"{name:<11} requests p50 {row['p50_ms']:6.1f} ms  p95 {row['p95_ms']:6.1f} ms | "
@@ -312,7 +345,8 @@ def report(name: str, timings: Timings, elapsed: float) -> dict[str, float]:
         f"reads p50 {row['read_p50_ms']:6.1f} p95 {row['read_p95_ms']:6.1f} | "
         f"{row['requests_per_s']:6.0f} req/s ({row['writes_per_s']:.0f} writes/s), "
         f"{len(timings.errors)} errors\n{'':<11} p99 {row['p99_ms']:6.1f} ms, max {row['max_ms']:6.1f} ms; "
-        f"loops per client min {min(timings.loops, default=0)}, max {max(timings.loops, default=0)}",
+        f"loops per client min {min(timings.loops, default=0)}, max {max(timings.loops, default=0)}; "
+        f"server CPU {row['server_cpu_ms_per_request']:.2f} ms per request",
         flush=True,
     )
     for error in timings.errors[:5]:
@@ -337,10 +371,12 @@ def run_one(name: str, database: str, args: argparse.Namespace) -> dict[str, flo
             actions = tâches_of(ports[0], collectivites[0], tokens[0])
             # Warm-up: the server loads the référentiel and stores the scores of each collectivité.
             load(clients[: len(collectivites) * len(ports)], actions, 2.0, 20)
+            cpu = server_cpu_seconds()
             timings, elapsed = load_in_processes(
                 args.client_processes, clients, actions, args.seconds, args.max_requests, args.think
             )
-    return report(name, timings, elapsed)
+            cpu = server_cpu_seconds() - cpu
+    return report(name, timings, elapsed, cpu)
 
 
 def main() -> None:
