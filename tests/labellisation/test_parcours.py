@@ -148,7 +148,9 @@ def test_an_admin_or_editor_sends_a_demande_that_the_checklist_allows() -> None:
 def test_other_roles_cannot_send_the_demande(acteur: Acteur) -> None:
     error = refused(NEW, Demander(2, Sujet.LABELLISATION, CHECK_2), acteur)
     assert error.motif == "role"
-    assert error.message == "Demander la labellisation ou l'audit : réservé à admin, edition."
+    assert error.message == (
+        "Demander la labellisation ou l'audit : réservé à un membre admin ou un membre en édition."
+    )
 
 
 def test_a_star_above_what_the_score_allows_is_refused_with_the_score() -> None:
@@ -258,7 +260,7 @@ def test_only_an_assigned_auditor_starts_the_audit() -> None:
     for acteur in (AUTRE_AUDITEUR, ADMIN, STAFF):
         error = refused(parcours, DemarrerAudit(pre), acteur)
         assert error.motif == "role"
-        assert error.message == "Démarrer l'audit : réservé à auditeur affecté."
+        assert error.message == "Démarrer l'audit : réservé à un auditeur affecté à ce parcours."
 
 
 def test_the_audit_starts_with_a_pre_audit_jalon_of_that_day() -> None:

@@ -368,6 +368,14 @@ def actions_possibles(parcours: Parcours, acteur: Acteur) -> tuple[str, ...]:
     )
 
 
+_QUI = {
+    EDITION: "un membre en édition",
+    ADMIN: "un membre admin",
+    STAFF: "l'équipe de la plateforme",
+    AUDITEUR_AFFECTE: "un auditeur affecté à ce parcours",
+}
+
+
 def _autorise(parcours: Parcours, acteur: Acteur, regle: Regle) -> bool:
     if AUDITEUR_AFFECTE in regle.qui and acteur.identifiant in parcours.audit.auditeurs:
         return True
@@ -382,8 +390,8 @@ def transition(parcours: Parcours, action: Action, *, acteur: Acteur, le: date, 
     """
     regle = TRANSITIONS[action.code]
     if not _autorise(parcours, acteur, regle):
-        qui = ", ".join(sorted(regle.qui))
-        raise TransitionRefusee("role", f"{regle.libelle} : réservé à {qui}.", (f"un rôle parmi : {qui}",))
+        qui = " ou ".join(sorted(_QUI.get(role, role) for role in regle.qui))
+        raise TransitionRefusee("role", f"{regle.libelle} : réservé à {qui}.", (qui,))
     if parcours.etat not in regle.depuis:
         depuis = ", ".join(sorted(e.libelle for e in regle.depuis))
         raise TransitionRefusee(
