@@ -12,8 +12,11 @@ from datetime import date
 from types import MappingProxyType
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import jalon
+from jalon.evaluation import evaluate_state
 from jalon.labellisation.jalons import (
     Genre,
     Jalon,
@@ -24,7 +27,7 @@ from jalon.labellisation.jalons import (
     niveau,
 )
 from jalon.scenarios import Scenario, evaluate_scenario, read_scenario
-from jalon.scores.statuts import FAIT
+from jalon.scores.statuts import FAIT, NON_CONCERNE, PAS_FAIT, PROGRAMME, Statut
 from tests.conftest import FIXTURES, REFERENTIELS
 
 LOADED = jalon.load(REFERENTIELS)
@@ -204,3 +207,36 @@ def test_the_root_score_over_the_jalons_is_in_date_order() -> None:
     assert [p.nom for p in points] == ["avant", "après", "pré-audit"]
     assert points[0].pct_fait == 0.0
     assert points[1].pct_fait == pytest.approx(100 * APRES.fait) and points[1].pct_fait > 0
+
+
+# -- properties, on the demo (fast to evaluate) -----------------------------------------------------------
+
+DEMO = jalon.load()
+DEMO_CAE = DEMO.referentiels["cae"]
+DEMO_IDS = sorted(DEMO_CAE.actions)
+statut = st.sampled_from([FAIT, PROGRAMME, PAS_FAIT, NON_CONCERNE, Statut.detaille(0.5, 0.25, 0.25)])
+statuts = st.dictionaries(st.sampled_from(DEMO_IDS), statut, max_size=12)
+
+
+def demo_jalon(chosen: dict[str, Statut], le: date) -> Jalon:
+    scores = evaluate_state(DEMO, {"type": frozenset({"EPCI"})}, {}, chosen)
+    return figer(DEMO_CAE, scores, chosen, nom=str(le), genre=Genre.LIBRE, le=le, version="démo")
+
+
+@settings(max_examples=60, deadline=None)
+@given(statuts, statuts)
+def test_a_comparison_is_the_difference_of_the_two_frozen_states(
+    first: dict[str, Statut], second: dict[str, Statut]
+) -> None:
+    avant, apres = demo_jalon(first, date(2026, 1, 1)), demo_jalon(second, date(2026, 2, 1))
+    comparison = comparer(avant, apres)
+    for line in comparison.noeuds:
+        before, after = avant.noeuds[line.action_id], apres.noeuds[line.action_id]
+        assert line.ecart_fait == after.nombre("point_fait") - before.nombre("point_fait")
+        assert line.ecart_programme == after.nombre("point_programme") - before.nombre("point_programme")
+        assert line.change == any(
+            before.nombre(f) != after.nombre(f) for f in ("point_fait", "point_programme", "point_potentiel")
+        )
+    changed = {c.action_id for c in comparison.statuts}
+    assert changed == {i for i in set(first) | set(second) if first.get(i) != second.get(i)}
+    assert comparer(apres, apres).changements == () and comparer(apres, apres).statuts == ()

@@ -282,7 +282,9 @@ def comparer(avant: Jalon, apres: Jalon) -> Comparaison:
                 _points(apres.noeuds.get(action_id)),
             )
         )
-    order = {action_id: index for index, action_id in enumerate([*apres.noeuds, *avant.noeuds])}
+    order: dict[str, int] = {}
+    for action_id in [*apres.noeuds, *avant.noeuds]:
+        order.setdefault(action_id, len(order))
     changed = []
     for action_id in sorted(set(avant.statuts) | set(apres.statuts), key=lambda i: order.get(i, len(order))):
         before = avant.statuts.get(action_id, NON_RENSEIGNE)
