@@ -25,6 +25,8 @@ from jalon.labellisation.jalons import (
     evolution,
     figer,
     niveau,
+    protection,
+    renommer,
 )
 from jalon.scenarios import Scenario, evaluate_scenario, read_scenario
 from jalon.scores.statuts import FAIT, NON_CONCERNE, PAS_FAIT, PROGRAMME, Statut
@@ -148,6 +150,22 @@ def test_a_jalon_never_changes_after_it_is_frozen() -> None:
         del fige.noeuds["cae_1"]  # type: ignore[attr-defined]
     with pytest.raises(dataclasses.FrozenInstanceError):
         fige.nom = "autre"  # type: ignore[misc]
+
+
+def test_only_a_free_jalon_is_renamed_or_deleted() -> None:
+    assert protection(APRES) is None
+    assert renommer(APRES, "  fin de mandat ").nom == "fin de mandat"
+    pre = dataclasses.replace(APRES, genre=Genre.PRE_AUDIT)
+    message = (
+        "le jalon pré-audit du 10/03/2026 est fait par le parcours de labellisation : il ne peut être ni "
+        "renommé ni supprimé."
+    )
+    assert protection(pre) == message
+    with pytest.raises(ValueError) as caught:
+        renommer(pre, "autre")
+    assert str(caught.value) == f"nom : {message}"
+    with pytest.raises(ValueError, match="nom : un jalon a besoin d'un nom"):
+        renommer(APRES, "")
 
 
 def test_jalons_of_two_versions_compare_with_the_missing_side_empty() -> None:

@@ -8,6 +8,7 @@ values: the web stores them and builds "now" the same way to compare a jalon wit
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -160,6 +161,26 @@ def figer(
         MappingProxyType(noeuds),
         MappingProxyType(own),
     )
+
+
+def protection(jalon: Jalon) -> str | None:
+    """Why a jalon cannot be renamed nor deleted (French), or None: those of the parcours are its record."""
+    if jalon.genre is Genre.LIBRE:
+        return None
+    return (
+        f"le jalon {GENRES[jalon.genre]} du {jalon.le.strftime('%d/%m/%Y')} est fait par le parcours de "
+        "labellisation : il ne peut être ni renommé ni supprimé."
+    )
+
+
+def renommer(jalon: Jalon, nom: str) -> Jalon:
+    """The same jalon under another name; ValueError (French) for a jalon of the parcours or an empty name."""
+    refused = protection(jalon)
+    if refused is not None:
+        raise ValueError(f"nom : {refused}")
+    if not nom.strip():
+        raise ValueError("nom : un jalon a besoin d'un nom.")
+    return dataclasses.replace(jalon, nom=nom.strip())
 
 
 # -- comparison -------------------------------------------------------------------------------------------
