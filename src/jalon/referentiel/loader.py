@@ -32,6 +32,7 @@ from jalon.referentiel.model import (
     Question,
     Referentiel,
     Referentiels,
+    referentiel_id_of,
 )
 from jalon.referentiel.personnalisations import PERSONNALISATION_KEYWORDS, REGLES, read_personnalisations
 from jalon.referentiel.preuves import PREUVE_KEYWORDS, read_preuves
@@ -62,7 +63,7 @@ class _KnownActions:
     def __contains__(self, action_id: object) -> bool:
         if action_id in self.ids:
             return True
-        return isinstance(action_id, str) and action_id.split("_", 1)[0] in self.unchecked
+        return isinstance(action_id, str) and referentiel_id_of(action_id) in self.unchecked
 
 
 def _markdown_files(folder: Path, prefix: str) -> list[tuple[str, Path]]:
