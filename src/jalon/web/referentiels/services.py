@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
 from jalon.loading import load
 from jalon.referentiel.criteres import CRITERES_FILE
@@ -18,7 +18,7 @@ from jalon.referentiel.errors import Problem, ReferentielError
 from jalon.referentiel.markdown import read_source
 from jalon.referentiel.model import Referentiels
 from jalon.web.errors import InputError
-from jalon.web.referentiels.models import ActionDefinition, QuestionDefinition, ReferentielVersion
+from jalon.web.referentiels.models import ReferentielVersion
 
 SNAPSHOT_SUFFIXES = (".md", ".yml", ".yaml", ".csv")
 
@@ -108,8 +108,8 @@ def import_folder(folder: Path | None, criteres: Path | None = None) -> ImportRe
     The folder's label criteria (`labellisation/criteres.yml`) come with it; ``criteres`` is a file
     imported in their place (for a folder without one), as part of the version.
 
-    The folder is validated by the engine before anything is written, and everything is written in
-    one transaction: a broken folder raises ``ReferentielError`` and leaves the previous version.
+    The folder is validated by the engine before anything is written, and a version is one row (its
+    files): a broken folder raises ``ReferentielError`` and leaves the previous version.
     """
     from jalon.loading import DEMO_DIR
 
@@ -134,41 +134,7 @@ def import_folder(folder: Path | None, criteres: Path | None = None) -> ImportRe
             replace(problem, path=str(criteres)) if problem.path == CRITERES_FILE else problem
             for problem in error.problems
         ) from None
-    with transaction.atomic():
-        version = ReferentielVersion.objects.create(digest=digest, source=str(source), files=files)
-        actions = []
-        for referentiel in loaded.referentiels.values():
-            for position, action in enumerate(referentiel.actions.values()):
-                actions.append(
-                    ActionDefinition(
-                        version=version,
-                        action_id=action.id,
-                        referentiel=referentiel.id,
-                        identifiant=action.identifiant,
-                        nom=action.nom,
-                        parent_id=action.parent,
-                        depth=action.depth,
-                        points=action.points,
-                        categorie=action.categorie or "",
-                        position=position,
-                    )
-                )
-        ActionDefinition.objects.bulk_create(actions, batch_size=500)
-        QuestionDefinition.objects.bulk_create(
-            [
-                QuestionDefinition(
-                    version=version,
-                    question_id=q.id,
-                    type=q.type,
-                    formulation=q.formulation,
-                    thematique_id=q.thematique_id or "",
-                    choix=[[c.id, c.formulation] for c in q.choix],
-                    action_ids=list(q.action_ids),
-                )
-                for q in loaded.questions.values()
-            ],
-            batch_size=500,
-        )
+    version = ReferentielVersion.objects.create(digest=digest, source=str(source), files=files)
     _cache_put(version, loaded)
     return ImportResult(version, created=True)
 
