@@ -9,6 +9,7 @@ import pytest
 
 from jalon.loading import DEMO_DIR, load
 from jalon.referentiel.errors import ReferentielError
+from jalon.referentiel.loader import read_folder
 from jalon.web.referentiels import services
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import import_folder, loaded_version
@@ -20,7 +21,7 @@ def test_import_stores_the_files_and_a_version_loads_back_as_the_folder_did() ->
     result = import_folder(None)
     assert result.created
     version = ReferentielVersion.objects.get(pk=result.version.pk)  # as another process reads it
-    assert version.files == services.read_folder(DEMO_DIR)
+    assert version.files == read_folder(DEMO_DIR)
     services._loaded.clear()  # as in a process that did not import it: loaded from the stored files
     stored = loaded_version(version)
     demo = load()
