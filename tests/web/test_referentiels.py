@@ -31,6 +31,34 @@ def test_import_stores_the_files_and_a_version_loads_back_as_the_folder_did() ->
     assert stored.criteres == demo.criteres
 
 
+def test_a_version_is_loaded_from_its_stored_files_once_its_folder_is_gone(tmp_path: Path) -> None:
+    folder = tmp_path / "ref"
+    shutil.copytree(DEMO_DIR, folder)
+    version = import_folder(folder).version
+    shutil.rmtree(folder)
+    services._loaded.clear()
+    stored = loaded_version(version)
+    assert stored.path == str(folder.resolve())  # where the files came from
+    assert stored.referentiels == load().referentiels
+
+
+def test_a_file_that_cannot_be_read_and_is_not_needed_is_left_out_of_the_version(tmp_path: Path) -> None:
+    folder = tmp_path / "ref"
+    shutil.copytree(DEMO_DIR, folder)
+    (folder / "NOTES.md").write_bytes("# Notes prises à la réunion\n".encode("latin-1"))
+    version = import_folder(folder).version
+    assert "NOTES.md" not in version.files
+    assert "cae/cae.md" in version.files
+    # It becomes needed: a référentiel file that cannot be read, though the readable files are unchanged.
+    (folder / "cae" / "6.2.md").write_bytes("# Mesure six deux\n\nDéjà là\n".encode("latin-1"))
+    with pytest.raises(ReferentielError) as error:
+        import_folder(folder)
+    assert [str(p) for p in error.value.problems] == [
+        "cae/6.2.md:3: Le fichier n'est pas en UTF-8 : attendu du texte encodé en UTF-8."
+    ]
+    assert list(ReferentielVersion.objects.all()) == [version]
+
+
 def test_same_folder_is_not_imported_twice_and_a_change_makes_a_new_version(tmp_path: Path) -> None:
     folder = tmp_path / "ref"
     shutil.copytree(DEMO_DIR, folder)

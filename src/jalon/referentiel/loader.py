@@ -213,10 +213,8 @@ def load_files(
     markdown = {name: text for name, text in files.items() if name != criteres}
     name = Path(path).name or path
     for folder, parsed, all_read in _action_folders(markdown, name, problems):
-        assembly = assemble_referentiel(folder, parsed)
         # A file that could not be read (reported) hides its actions: references to them are let through.
-        assembly.all_ids_read = assembly.all_ids_read and all_read
-        assemblies.append(assembly)
+        assemblies.append(assemble_referentiel(folder, parsed, complete=all_read))
     if not assemblies:
         problems.append(
             Problem(
