@@ -62,8 +62,8 @@ class _KnownActions:
     """The action ids questions, rules and preuves may name."""
 
     ids: frozenset[str]
-    # Référentiels where some identifiant could not be read (reported): any of their ids is let through,
-    # rather than reporting every reference to the unreadable one again.
+    # Référentiels where some identifiant or file could not be read (reported): any of their ids is let
+    # through, rather than reporting every reference to the unreadable one again.
     unchecked: frozenset[str]
 
     def __contains__(self, action_id: object) -> bool:
