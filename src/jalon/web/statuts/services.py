@@ -211,10 +211,10 @@ def parse_statut(avancement: str | None, detaille: list[int] | None) -> StatutVa
 
 
 def _find_action(loaded: Referentiels, action_id: str) -> Referentiel:
-    for referentiel in loaded.referentiels.values():
-        if action_id in referentiel.actions:
-            return referentiel
-    raise InputError("action_id", f"action inconnue : {action_id!r}")
+    referentiel = loaded.referentiel_of(action_id)
+    if referentiel is None:
+        raise InputError("action_id", f"action inconnue : {action_id!r}")
+    return referentiel
 
 
 def check_characters(field: str, text: str) -> None:
