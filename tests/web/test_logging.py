@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from jalon.web import api
+from jalon.web.collectivites import api
 from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.middleware import mask_passwords
 from jalon.web.pages import views
