@@ -58,6 +58,13 @@ def make_member(collectivite: Collectivite | None, role: str | None, username: s
     return Member(user, create_api_token(user, "tests"))
 
 
+def logged_in(member: Member) -> Client:
+    """A client signed in as the member, by a session (the pages' way; the API also takes it)."""
+    client = Client()
+    assert client.login(username=member.user.username, password="mot-de-passe-de-test")
+    return client
+
+
 @pytest.fixture
 def editor(collectivite: Collectivite) -> Member:
     return make_member(collectivite, Role.EDITION, "edith")

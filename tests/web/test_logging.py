@@ -16,9 +16,7 @@ from jalon.web.collectivites import api
 from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.middleware import mask_passwords
 from jalon.web.pages import views
-
-from .conftest import make_member
-from .test_pages import logged_in
+from tests.web.conftest import logged_in, make_member
 
 pytestmark = pytest.mark.django_db
 
