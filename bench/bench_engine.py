@@ -196,7 +196,7 @@ def public_api(
     scenario = {
         "Collectivité": {k: sorted(v) for k, v in IDENTITE.items()},
         "Réponses": answers,
-        "Statuts": {a: scenario_statut(s) for a, s in statuts.items() if a.split("_", 1)[0] in ids},
+        "Statuts": {a: scenario_statut(s) for a, s in statuts.items() if only.referentiel_of(a)},
     }
     jalon.evaluate(only, scenario)  # once, so that the scoring trees are built before timing
     cae_only = ids == ["cae"]

@@ -53,7 +53,6 @@ def evaluate_state(
     consequences = consequences_for(loaded, identite, reponses)
     out: dict[str, dict[str, ScoreValue]] = {}
     for referentiel in loaded.referentiels.values():
-        prefix = referentiel.id
-        own = {k: v for k, v in consequences.items() if k.split("_", 1)[0] == prefix}
+        own = {k: v for k, v in consequences.items() if k in referentiel.actions}
         out.update(compute_scores(scoring_tree(referentiel), statuts, own).as_dict())
     return out

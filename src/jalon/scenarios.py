@@ -256,7 +256,7 @@ def _read_statuts(
     for key, raw in _section(value, "Statuts", problem).items():
         where = f"Statuts/{key}"
         action_id = str(key)
-        if loaded is not None and not _action_exists(loaded, action_id):
+        if loaded is not None and loaded.referentiel_of(action_id) is None:
             problem(where, "action inconnue", action_id)
             continue
         statut = statut_value(raw)
@@ -271,11 +271,6 @@ def _read_statuts(
             )
         statuts[action_id] = statut
     return statuts
-
-
-def _action_exists(loaded: Referentiels, action_id: str) -> bool:
-    referentiel = loaded.referentiels.get(action_id.split("_", 1)[0])
-    return referentiel is not None and action_id in referentiel.actions
 
 
 def _read_expected(value: Any, problem: Any) -> dict[str, dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from jalon.referentiel.model import CATEGORIES, Referentiels
 
 
@@ -18,6 +20,20 @@ def test_both_roots_total_500_points(official: Referentiels) -> None:
     assert official.action("eci").points == 500.0
     assert official.action("cae").md_points is None  # commented out in cae.md: inferred from the axes
     assert official.action("eci").md_points == 500.0
+
+
+def test_referentiel_of_names_the_referentiel_holding_an_action_and_none_for_an_unknown_id(
+    official: Referentiels,
+) -> None:
+    cae, eci = official.referentiels["cae"], official.referentiels["eci"]
+    assert official.referentiel_of("cae") is cae  # a root
+    assert official.referentiel_of("cae_1.1.1") is cae
+    assert official.referentiel_of("eci_1.1") is eci
+    # The id's form names a référentiel, but no action of it; or no référentiel at all.
+    for unknown in ("cae_99", "eci_1.1.1.1.1.1", "te_1", "cae1", "", "_", "cae_"):
+        assert official.referentiel_of(unknown) is None, unknown
+    with pytest.raises(KeyError):
+        official.action("cae_99")
 
 
 def test_roots_are_named_and_located(official: Referentiels) -> None:

@@ -229,8 +229,14 @@ def _with_ancestors(identifiants: set[str]) -> set[str]:
     return found
 
 
-def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNode]]]) -> Assembly:
-    """Assemble the files (relative path, parsed nodes) of one référentiel folder into its tree."""
+def assemble_referentiel(
+    folder: str, files: Sequence[tuple[str, list[MarkdownNode]]], complete: bool = True
+) -> Assembly:
+    """Assemble the files (relative path, parsed nodes) of one référentiel folder into its tree.
+
+    ``complete``: False when a file of the folder could not be read (reported): the tree's shape and
+    points are then not checked, their problems would only be consequences of the missing actions.
+    """
     referentiel = None
     for _, md_nodes in files:
         referentiel = referentiel or declared_referentiel(md_nodes)
@@ -246,7 +252,7 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
         return action_id(ref, identifiant)
 
     roots = [node for node in found.tops if node.identifiant == ""]
-    if len(roots) != 1:
+    if len(roots) > 1 or (not roots and complete):
         message = (
             "Le dossier de markdowns doit contenir une unique action racine (dont l'identifiant est ''). "
             f"{len(roots)} trouvé(s)"
@@ -291,6 +297,10 @@ def assemble_referentiel(folder: str, files: Sequence[tuple[str, list[MarkdownNo
                         aid(node.identifiant),
                     )
                 )
+
+    if not complete:
+        action_ids = {aid(identifiant) for identifiant in index} | ({ref} if roots else set())
+        return Assembly(ref, None, action_ids, False, problems, roots[0].source if roots else None)
 
     children: dict[str, list[ActionNode]] = {identifiant: [] for identifiant in index}
     children[""] = []

@@ -7,7 +7,7 @@ stars and shares in range, thresholds increasing). Every problem is reported at 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from itertools import pairwise
 from typing import Any, TypeVar
 
@@ -105,7 +105,7 @@ def _translated(error: Mapping[str, Any], prefix: Path_ = ()) -> tuple[Path_, st
 def read_criteres(
     text: str,
     path: str,
-    actions: Mapping[str, frozenset[str]],
+    actions: Mapping[str, Container[str]],
 ) -> tuple[Criteres | None, list[Problem]]:
     """Read a criteria file (`path`: as shown to people) against the loaded référentiels' action ids.
 

@@ -19,6 +19,12 @@ QuestionType = Literal["binaire", "proportion", "choix"]
 RegleType = Literal["desactivation", "reduction", "score"]
 
 
+def referentiel_id_of(action_id: str) -> str:
+    """The référentiel an action id names, by the id's form "<referentiel>_<identifiant>" (a root is
+    just "<referentiel>"; référentiel names hold no "_"). Whether it exists: `Referentiels.referentiel_of`."""
+    return action_id.split("_", 1)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where something was written: a file (relative to the loaded folder) and a 1-based line."""
@@ -174,7 +180,14 @@ class Referentiels:
     path: str = ""
     criteres: Criteres | None = None  # the label's rules, when the folder has them or they were given
 
+    def referentiel_of(self, action_id: str) -> Referentiel | None:
+        """The référentiel holding this action, or None when none does."""
+        referentiel = self.referentiels.get(referentiel_id_of(action_id))
+        return referentiel if referentiel is not None and action_id in referentiel.actions else None
+
     def action(self, action_id: str) -> Action:
-        """The action with this id, whichever référentiel it belongs to."""
-        referentiel_id = action_id.split("_", 1)[0]
-        return self.referentiels[referentiel_id].actions[action_id]
+        """The action with this id, whichever référentiel it belongs to (KeyError when none holds it)."""
+        referentiel = self.referentiel_of(action_id)
+        if referentiel is None:
+            raise KeyError(action_id)
+        return referentiel.actions[action_id]

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from jalon.referentiel.errors import Problem
-from jalon.referentiel.model import Personnalisation, Question, Regle
+from jalon.referentiel.model import Personnalisation, Question, Regle, referentiel_id_of
 from jalon.regles.errors import FormuleError
 from jalon.regles.evaluate import IDENTITE_VALUES
 from jalon.regles.parser import (
@@ -60,7 +60,7 @@ def check_regle(regle: Regle, action_id: str, questions: Mapping[str, Question])
     except FormuleError as error:
         return [f"{prefix}: {error.detail}"]
     # Score rules are evaluated only after scoring: the reference does not type them, nor do we.
-    checker = _Checker(questions, action_id.split("_", 1)[0], typed=regle.type != "score")
+    checker = _Checker(questions, referentiel_id_of(action_id), typed=regle.type != "score")
     try:
         type_ = checker.type_of(formule)
     except RecursionError:
@@ -106,7 +106,7 @@ class _Checker:
                 self._check_identite(key, value)
                 return "booléen"
             case Score(action_id):
-                if action_id.split("_", 1)[0] != self.referentiel:
+                if referentiel_id_of(action_id) != self.referentiel:
                     self.problems.append(
                         f"score({action_id}) ne désigne pas une action du référentiel {self.referentiel}."
                     )

@@ -367,8 +367,6 @@ def test_admin_lists_every_model(collectivite: Collectivite) -> None:
         "collectivites/invitation",
         "collectivites/apitoken",
         "referentiels/referentielversion",
-        "referentiels/actiondefinition",
-        "referentiels/questiondefinition",
         "statuts/statutrecord",
         "statuts/explication",
         "statuts/reponse",

@@ -7,27 +7,56 @@ from pathlib import Path
 
 import pytest
 
-from jalon.loading import DEMO_DIR
+from jalon.loading import DEMO_DIR, load
 from jalon.referentiel.errors import ReferentielError
+from jalon.referentiel.loader import read_folder
 from jalon.web.referentiels import services
-from jalon.web.referentiels.models import ActionDefinition, QuestionDefinition, ReferentielVersion
+from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import import_folder, loaded_version
 
 pytestmark = pytest.mark.django_db
 
 
-def test_import_stores_actions_and_questions_by_id() -> None:
+def test_import_stores_the_files_and_a_version_loads_back_as_the_folder_did() -> None:
     result = import_folder(None)
     assert result.created
-    version = result.version
-    tache = ActionDefinition.objects.get(version=version, action_id="cae_6.1.1.1.1")
-    assert (tache.referentiel, tache.parent_id, tache.depth) == ("cae", "cae_6.1.1.1", 5)
-    assert set(QuestionDefinition.objects.filter(version=version).values_list("question_id", flat=True)) == {
-        "demo_cep",
-        "demo_jumelage",
-    }
-    # The stored files give back the same référentiel, wherever the folder went.
-    assert "cae_6.1.2.2.1" in loaded_version(version).referentiels["cae"].actions
+    version = ReferentielVersion.objects.get(pk=result.version.pk)  # as another process reads it
+    assert version.files == read_folder(DEMO_DIR)
+    services._loaded.clear()  # as in a process that did not import it: loaded from the stored files
+    stored = loaded_version(version)
+    demo = load()
+    assert stored.referentiels == demo.referentiels
+    assert stored.questions == demo.questions
+    assert stored.personnalisations == demo.personnalisations
+    assert stored.criteres == demo.criteres
+
+
+def test_a_version_is_loaded_from_its_stored_files_once_its_folder_is_gone(tmp_path: Path) -> None:
+    folder = tmp_path / "ref"
+    shutil.copytree(DEMO_DIR, folder)
+    version = import_folder(folder).version
+    shutil.rmtree(folder)
+    services._loaded.clear()
+    stored = loaded_version(version)
+    assert stored.path == str(folder.resolve())  # where the files came from
+    assert stored.referentiels == load().referentiels
+
+
+def test_a_file_that_cannot_be_read_and_is_not_needed_is_left_out_of_the_version(tmp_path: Path) -> None:
+    folder = tmp_path / "ref"
+    shutil.copytree(DEMO_DIR, folder)
+    (folder / "NOTES.md").write_bytes("# Notes prises à la réunion\n".encode("latin-1"))
+    version = import_folder(folder).version
+    assert "NOTES.md" not in version.files
+    assert "cae/cae.md" in version.files
+    # It becomes needed: a référentiel file that cannot be read, though the readable files are unchanged.
+    (folder / "cae" / "6.2.md").write_bytes("# Mesure six deux\n\nDéjà là\n".encode("latin-1"))
+    with pytest.raises(ReferentielError) as error:
+        import_folder(folder)
+    assert [str(p) for p in error.value.problems] == [
+        "cae/6.2.md:3: Le fichier n'est pas en UTF-8 : attendu du texte encodé en UTF-8."
+    ]
+    assert list(ReferentielVersion.objects.all()) == [version]
 
 
 def test_same_folder_is_not_imported_twice_and_a_change_makes_a_new_version(tmp_path: Path) -> None:
@@ -55,7 +84,6 @@ def test_broken_folder_keeps_the_previous_version_and_reports_file_lines(tmp_pat
     assert error.value.problems
     assert all(":" in str(p) and p.path for p in error.value.problems)
     assert list(ReferentielVersion.objects.all()) == [previous]
-    assert ActionDefinition.objects.exclude(version=previous).count() == 0
 
 
 def test_versions_are_immutable() -> None:

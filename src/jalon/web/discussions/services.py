@@ -15,7 +15,7 @@ from jalon.web.statuts.services import check_text
 def _check_action(action_id: str) -> None:
     check_text("action_id", action_id)
     _, loaded = current_loaded()
-    if not any(action_id in r.actions for r in loaded.referentiels.values()):
+    if loaded.referentiel_of(action_id) is None:
         raise InputError("action_id", f"action inconnue : {action_id!r}")
 
 

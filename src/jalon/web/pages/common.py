@@ -54,10 +54,10 @@ def loaded() -> Referentiels:
 
 
 def referentiel_of(action_id: str) -> Referentiel:
-    for referentiel in loaded().referentiels.values():
-        if action_id in referentiel.actions:
-            return referentiel
-    raise Http404("action inconnue")
+    referentiel = loaded().referentiel_of(action_id)
+    if referentiel is None:
+        raise Http404("action inconnue")
+    return referentiel
 
 
 def mesure_of(referentiel: Referentiel, action_id: str) -> str:

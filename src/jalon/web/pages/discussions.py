@@ -18,8 +18,8 @@ from jalon.web.pages.common import loaded, member, mesure_of, user_of
 def action_label(action_id: str) -> str:
     """An action as people name it, « 6.1.1.3.2 Nom de la tâche »; the id itself when the current
     référentiels do not know it (a discussion outlives a renamed action)."""
-    ref = loaded().referentiels.get(action_id.split("_", 1)[0])
-    action = ref.actions.get(action_id) if ref is not None else None
+    ref = loaded().referentiel_of(action_id)
+    action = ref.actions[action_id] if ref is not None else None
     return action_id if action is None else f"{action.identifiant} {action.nom}".strip()
 
 
@@ -34,12 +34,12 @@ def _list(request: HttpRequest, c: Collectivite, role: str, error: str | None = 
     etat = request.GET.get("etat", "")
     if etat not in ("", *Etat.values):
         error, etat = f"etat : valeur inconnue {etat!r}", ""
-    refs = loaded().referentiels
+    refs = loaded()
     found = services.discussions_of(c, etat=etat or None)
     mesures = {}
     for d in found:
-        ref = refs.get(d.action_id.split("_", 1)[0])
-        if ref is not None and d.action_id in ref.actions:
+        ref = refs.referentiel_of(d.action_id)
+        if ref is not None:
             mesures[d.pk] = mesure_of(ref, d.action_id)
     return render(
         request,

@@ -138,7 +138,9 @@ def _question_item(
         "justification": record.justification if record else "",
         "effets": effets(refs, q.id, reponses, avec, ident),
         "actions": [
-            (a, refs.action(a).nom, refs.action(a).identifiant) for a in q.action_ids if _known(refs, a)
+            (a, refs.action(a).nom, refs.action(a).identifiant)
+            for a in q.action_ids
+            if refs.referentiel_of(a) is not None
         ],
     }
 
@@ -149,11 +151,6 @@ def _valeur_text(q: Question, valeur: ReponseValue | None) -> str:
     if q.type == "proportion" and isinstance(valeur, int | float):
         return pourcentage(valeur)
     return str(valeur)
-
-
-def _known(refs: Referentiels, action_id: str) -> bool:
-    ref = refs.referentiels.get(action_id.split("_", 1)[0])
-    return ref is not None and action_id in ref.actions
 
 
 def pourcentage(fraction: float) -> str:

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from jalon.web.referentiels.models import ActionDefinition, QuestionDefinition, ReferentielVersion
+from jalon.web.referentiels.models import ReferentielVersion
 
 # The stubs make the admin classes generic; at run time they are not subscriptable.
 if TYPE_CHECKING:
@@ -28,17 +28,3 @@ class ReadOnly(ModelAdmin):
 class ReferentielVersionAdmin(ReadOnly):
     list_display = ("id", "digest", "source", "created_at")
     exclude = ("files",)
-
-
-@admin.register(ActionDefinition)
-class ActionDefinitionAdmin(ReadOnly):
-    list_display = ("action_id", "referentiel", "nom", "depth", "points", "categorie", "version")
-    list_filter = ("referentiel", "depth", "version")
-    search_fields = ("action_id", "nom")
-
-
-@admin.register(QuestionDefinition)
-class QuestionDefinitionAdmin(ReadOnly):
-    list_display = ("question_id", "type", "thematique_id", "version")
-    list_filter = ("type", "thematique_id", "version")
-    search_fields = ("question_id", "formulation")

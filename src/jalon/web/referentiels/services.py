@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
-from jalon.loading import load
+from jalon.loading import load_files
 from jalon.referentiel.criteres import CRITERES_FILE
-from jalon.referentiel.errors import Problem, ReferentielError
+from jalon.referentiel.errors import ReferentielError
+from jalon.referentiel.loader import read_folder
 from jalon.referentiel.markdown import read_source
 from jalon.referentiel.model import Referentiels
 from jalon.web.errors import InputError
-from jalon.web.referentiels.models import ActionDefinition, QuestionDefinition, ReferentielVersion
-
-SNAPSHOT_SUFFIXES = (".md", ".yml", ".yaml", ".csv")
+from jalon.web.referentiels.models import ReferentielVersion
 
 
 @dataclass(frozen=True)
@@ -29,40 +27,11 @@ class ImportResult:
     created: bool  # False when the folder equals the last imported version
 
 
-def read_folder(folder: Path) -> dict[str, str]:
-    """The files of a référentiel folder the loader may read: relative path → text. A file that cannot
-    be read (not UTF-8…) raises ``ReferentielError`` with its ``file:line``, as the loader's problems."""
-    files: dict[str, str] = {}
-    problems: list[Problem] = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix in SNAPSHOT_SUFFIXES:
-            name = path.relative_to(folder).as_posix()
-            text = read_source(path, name)
-            if isinstance(text, Problem):
-                problems.append(text)
-            else:
-                files[name] = text
-    if problems:
-        raise ReferentielError(problems)
-    return files
-
-
 def digest_of(files: dict[str, str]) -> str:
     h = hashlib.sha256()
     for name in sorted(files):
         h.update(name.encode() + b"\0" + files[name].encode() + b"\0")
     return h.hexdigest()
-
-
-def load_files(files: dict[str, str]) -> Referentiels:
-    """Load a snapshot with the engine (raises ``ReferentielError``)."""
-    with tempfile.TemporaryDirectory(prefix="jalon-ref-") as tmp:
-        root = Path(tmp)
-        for name, text in files.items():
-            target = root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        return load(root)
 
 
 # The current version, kept per process: every request asks for it, and building the ORM query
@@ -108,24 +77,17 @@ def import_folder(folder: Path | None, criteres: Path | None = None) -> ImportRe
     The folder's label criteria (`labellisation/criteres.yml`) come with it; ``criteres`` is a file
     imported in their place (for a folder without one), as part of the version.
 
-    The folder is validated by the engine before anything is written, and everything is written in
-    one transaction: a broken folder raises ``ReferentielError`` and leaves the previous version.
+    The folder is validated by the engine before anything is written, and a version is one row (its
+    files): a broken folder raises ``ReferentielError`` and leaves the previous version.
     """
     from jalon.loading import DEMO_DIR
 
     source = (folder or DEMO_DIR).resolve()
     files = read_folder(source)
     if criteres is not None:
-        text = read_source(criteres, str(criteres))
-        if isinstance(text, Problem):
-            raise ReferentielError([text])
-        files[CRITERES_FILE] = text
-    digest = digest_of(files)
-    last = current_version()
-    if last is not None and last.digest == digest:
-        return ImportResult(last, created=False)
+        files[CRITERES_FILE] = read_source(criteres, str(criteres))
     try:
-        loaded = load_files(files)
+        loaded = load_files(files, str(source))
     except ReferentielError as error:
         if criteres is None:
             raise
@@ -134,41 +96,14 @@ def import_folder(folder: Path | None, criteres: Path | None = None) -> ImportRe
             replace(problem, path=str(criteres)) if problem.path == CRITERES_FILE else problem
             for problem in error.problems
         ) from None
-    with transaction.atomic():
-        version = ReferentielVersion.objects.create(digest=digest, source=str(source), files=files)
-        actions = []
-        for referentiel in loaded.referentiels.values():
-            for position, action in enumerate(referentiel.actions.values()):
-                actions.append(
-                    ActionDefinition(
-                        version=version,
-                        action_id=action.id,
-                        referentiel=referentiel.id,
-                        identifiant=action.identifiant,
-                        nom=action.nom,
-                        parent_id=action.parent,
-                        depth=action.depth,
-                        points=action.points,
-                        categorie=action.categorie or "",
-                        position=position,
-                    )
-                )
-        ActionDefinition.objects.bulk_create(actions, batch_size=500)
-        QuestionDefinition.objects.bulk_create(
-            [
-                QuestionDefinition(
-                    version=version,
-                    question_id=q.id,
-                    type=q.type,
-                    formulation=q.formulation,
-                    thematique_id=q.thematique_id or "",
-                    choix=[[c.id, c.formulation] for c in q.choix],
-                    action_ids=list(q.action_ids),
-                )
-                for q in loaded.questions.values()
-            ],
-            batch_size=500,
-        )
+    # A file that could not be read and that the engine did not need is no part of the version.
+    texts = {name: text for name, text in files.items() if isinstance(text, str)}
+    digest = digest_of(texts)
+    last = current_version()
+    if last is not None and last.digest == digest:
+        _cache_put(last, replace(loaded, path=last.source))  # the same files, loaded: keep them
+        return ImportResult(last, created=False)
+    version = ReferentielVersion.objects.create(digest=digest, source=str(source), files=texts)
     _cache_put(version, loaded)
     return ImportResult(version, created=True)
 
@@ -206,6 +141,6 @@ def loaded_version(version: ReferentielVersion) -> Referentiels:
         if found is not None:
             _loaded.move_to_end(key)
     if found is None:
-        found = load_files(version.files)
+        found = load_files(version.files, version.source)  # the stored texts, no folder written
         _cache_put(version, found)
     return found
