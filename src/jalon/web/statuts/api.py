@@ -8,12 +8,13 @@ client generated from the OpenAPI schema keeps working."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router
 from pydantic import StrictFloat, StrictInt, StrictStr
+from typing_extensions import TypedDict  # pydantic takes typing's own from Python 3.12 on
 
 from jalon.scores.engine import ScoreValue
 from jalon.web.api_common import (
@@ -45,6 +46,18 @@ class CollectiviteDetailOut(CollectiviteOut):
     referentiels: dict[str, Scores]
 
 
+StatutAvancement = Literal["fait", "programme", "pas_fait", "detaille", "non_concerne"]
+assert set(StatutAvancement.__args__) == set(Avancement.values)  # type: ignore[attr-defined]
+
+
+# A TypedDict, not a model: ``detaille`` is left out when absent, never null, as the API always answered.
+class StatutOut(TypedDict):
+    """A statut: ``detaille`` ([fait, programmé, pas fait] in %) only with the avancement « detaille »."""
+
+    avancement: StatutAvancement
+    detaille: NotRequired[list[int]]
+
+
 class NodeOut(Out):
     action_id: str
     identifiant: str
@@ -52,7 +65,7 @@ class NodeOut(Out):
     parent: str | None
     depth: int
     categorie: str | None
-    statut: dict[str, Any] | None
+    statut: StatutOut | None
     scores: Scores
 
 
@@ -74,7 +87,7 @@ class StatutIn(Strict):
 
 class StatutChangeOut(Out):
     action_id: str
-    statut: dict[str, Any] | None
+    statut: StatutOut | None
     reset: list[str]
     scores: dict[str, Scores]
 
@@ -188,7 +201,7 @@ def scored_tree(request: HttpRequest, collectivite_id: int, referentiel_id: str)
 
 @router.get(
     "/collectivites/{collectivite_id}/statuts",
-    response={200: dict[str, dict[str, Any]], **READ_ERRORS},
+    response={200: dict[str, StatutOut], **READ_ERRORS},
     operation_id="jalon_web_api_list_statuts",
 )
 def list_statuts(request: HttpRequest, collectivite_id: int) -> dict[str, Any]:
