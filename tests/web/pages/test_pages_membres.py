@@ -11,9 +11,7 @@ from jalon.web.collectivites.services import accept_invitation, create_invitatio
 from jalon.web.errors import InputError
 from jalon.web.pages.roles import change_role, remove_member
 from jalon.web.statuts.models import HistoryEntry, Kind
-
-from .conftest import Member, make_collectivite, make_member
-from .test_pages import logged_in
+from tests.web.conftest import Member, logged_in, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
 
