@@ -26,14 +26,15 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## The whole test suite: lint, types, unit and property tests, the web suite a second time on
+## The whole test suite (`-m ""`: every marker, slow and browser tests too; a plain `pytest` leaves them
+## out): lint, types, unit and property tests, the web suite a second time on
 ## PostgreSQL (the server on 127.0.0.1:5432, else one installed and started; a throwaway database),
 ## and every official scenario.
 test: lint
 	@echo "== the whole suite, web on SQLite =="
-	JALON_SHARED=$(SHARED) $(BIN)/pytest
+	JALON_SHARED=$(SHARED) $(BIN)/pytest -m ""
 	@echo "== the web suite again, on PostgreSQL =="
-	JALON_SHARED=$(SHARED) $(BIN)/python -m tests.postgres $(BIN)/pytest tests/web
+	JALON_SHARED=$(SHARED) $(BIN)/python -m tests.postgres $(BIN)/pytest -m "" tests/web
 	$(BIN)/jalon check $(SHARED)/fixtures --referentiels $(SHARED)/referentiels
 
 bench: install

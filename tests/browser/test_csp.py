@@ -3,10 +3,13 @@ API documentation renders from our own files, and removing a member still asks f
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Dialog
 
 from tests.browser.server import JalonServer
 from tests.browser.ui import dashboard_url, login, mesure_url
+
+pytestmark = pytest.mark.browser
 
 
 def violations(messages: list[ConsoleMessage]) -> list[str]:

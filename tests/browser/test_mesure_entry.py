@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import BrowserContext, Dialog, Locator, Page
 
 from tests.browser.server import JalonServer
 from tests.browser.ui import api_get, is_post, login, mesure_url, row, statut_control, wait_for
+
+pytestmark = pytest.mark.browser
 
 MESURE = "cae_6.1.1"
 DETAILLE = "cae_6.1.1.3.1"  # typed in, left incomplete

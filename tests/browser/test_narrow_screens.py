@@ -14,6 +14,8 @@ from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.server import JalonServer, jalon_serve
 from tests.browser.ui import dashboard_url, login, mesure_url, set_statut
 
+pytestmark = pytest.mark.browser
+
 PHONE = {"width": 360, "height": 740}
 
 

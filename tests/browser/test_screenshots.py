@@ -3,7 +3,7 @@
 Always taken (into pytest's temporary folder), so a page that fails to render fails the suite; written to
 ``docs/screenshots/`` when ``JALON_SCREENSHOTS=1``:
 
-    JALON_SCREENSHOTS=1 .venv/bin/pytest tests/browser/test_screenshots.py
+    JALON_SCREENSHOTS=1 .venv/bin/pytest -m browser tests/browser/test_screenshots.py
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from tests.browser.ui import (
     set_statut,
     wait_for,
 )
+
+pytestmark = pytest.mark.browser
 
 OUT = REPO / "docs" / "screenshots"
 MAX_BYTES = 300_000

@@ -34,6 +34,8 @@ from tests.browser.ui import (
     wait_for,
 )
 
+pytestmark = pytest.mark.browser
+
 # The demo référentiel (src/jalon/demo): answering NON to demo_jumelage halves the sous-mesure 6.1.1.5 of
 # the mesure 6.1.1, and 6.1.1.5.1 is one of its tâches, so both writes change the mesure and the root.
 MESURE = "cae_6.1.1"

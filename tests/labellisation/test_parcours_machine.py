@@ -324,7 +324,10 @@ def test_random_sequences_of_actions_keep_the_parcours_sound() -> None:
     REACHED.clear()
     REFUSALS.clear()
     run_state_machine_as_test(
-        ParcoursMachine, settings=settings(max_examples=150, stateful_step_count=40, deadline=None)
+        ParcoursMachine,
+        # Derandomized: the exploration below is asserted, so the same runs every time (random ones
+        # missed the labellisée state in 2 runs out of 5).
+        settings=settings(max_examples=150, stateful_step_count=40, deadline=None, derandomize=True),
     )
     # The runs explored the whole machine, and every kind of refusal.
     assert set(Etat) <= REACHED | {Etat.NON_DEMANDEE}

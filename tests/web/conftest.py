@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -15,6 +16,20 @@ from jalon.web.collectivites.services import create_api_token
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import import_folder
 from jalon.web.statuts import write
+
+
+class QuickArgon2PasswordHasher(Argon2PasswordHasher):
+    """Argon2 as in production, at its lowest cost. The production cost (100 MiB per hash) on every user
+    a test creates and every login it makes was most of the web suite's time."""
+
+    time_cost = 1
+    memory_cost = 8  # KiB: Argon2's minimum, 8 per lane
+    parallelism = 1
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = [f"{__name__}.QuickArgon2PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +69,13 @@ def make_member(collectivite: Collectivite | None, role: str | None, username: s
     if collectivite is not None and role is not None:
         Membership.objects.create(user=user, collectivite=collectivite, role=role)
     return Member(user, create_api_token(user, "tests"))
+
+
+def logged_in(member: Member) -> Client:
+    """A client signed in as the member, by a session (the pages' way; the API also takes it)."""
+    client = Client()
+    assert client.login(username=member.user.username, password="mot-de-passe-de-test")
+    return client
 
 
 @pytest.fixture

@@ -16,9 +16,7 @@ from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.referentiels.services import import_folder
 from jalon.web.statuts.models import Explication, HistoryEntry, Kind, Reponse, ScoreSet, StatutRecord
 from jalon.web.statuts.services import scores
-
-from .conftest import Member, make_collectivite, make_member
-from .test_pages import logged_in
+from tests.web.conftest import Member, logged_in, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
 

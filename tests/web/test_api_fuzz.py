@@ -32,10 +32,10 @@ from jalon.web.collectivites.models import Collectivite
 from jalon.web.discussions import services as discussions
 from jalon.web.discussions.models import Etat
 from jalon.web.wsgi import application
+from tests.web.conftest import Member
 
-from .conftest import Member
-
-pytestmark = pytest.mark.django_db
+# Fuzzing: some fifteen seconds, more on a busy machine.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 @pytest.fixture

@@ -14,9 +14,7 @@ from jalon.web.discussions import services as discussions
 from jalon.web.discussions.models import Commentaire, Discussion, Etat
 from jalon.web.limits import API_MAX_BODY
 from jalon.web.statuts.models import Explication, HistoryEntry, Reponse, StatutRecord
-
-from .conftest import Member
-from .test_pages import logged_in
+from tests.web.conftest import Member, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -289,8 +287,7 @@ def test_the_history_page_answers_extreme_dates(collectivite: Collectivite, edit
 
 def test_a_population_in_superscript_digits_is_a_400(collectivite: Collectivite) -> None:
     from jalon.web.collectivites.models import Role
-
-    from .conftest import make_member
+    from tests.web.conftest import make_member
 
     admin = make_member(collectivite, Role.ADMIN, "adele")
     response = logged_in(admin).post(

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from jalon.web.database import DatabaseUnusable, check_sqlite_writable
-
-from .test_serve import free_port
+from tests.web.test_serve import free_port
 
 JALON = Path(sys.executable).parent / "jalon"
 NOBODY = 65534
@@ -52,6 +51,7 @@ def test_a_sqlite_url_in_a_folder_that_cannot_be_made_is_named(tmp_path: Path) -
     assert str(tmp_path / "fichier") in done.stderr
 
 
+@pytest.mark.slow  # half a minute: the pool waits DB_POOL_TIMEOUT_S for a connection before giving up
 def test_a_postgresql_server_that_does_not_answer_is_named(tmp_path: Path) -> None:
     done = serve(tmp_path, "--database", "postgresql://postgres@127.0.0.1:1/absente")
     assert done.returncode == 1

@@ -10,9 +10,7 @@ from django.test import Client
 from django.urls import include, path
 
 from jalon.web.collectivites.models import Collectivite
-
-from .conftest import make_collectivite, make_member
-from .test_pages import logged_in
+from tests.web.conftest import logged_in, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
 

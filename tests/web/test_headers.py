@@ -12,9 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from jalon.web.collectivites.models import Collectivite, Role
-
-from .conftest import make_member
-from .test_pages import logged_in
+from tests.web.conftest import logged_in, make_member
 
 pytestmark = pytest.mark.django_db
 

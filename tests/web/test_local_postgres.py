@@ -49,6 +49,7 @@ def free_port() -> Iterator[int]:
                 subprocess.run(["pg_dropcluster", "--stop", c.release, c.name], check=True)
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif(os.geteuid() != 0, reason="creating a PostgreSQL cluster needs root")
 @pytest.mark.skipif(not shutil.which("pg_createcluster"), reason="no Debian postgresql (pg_createcluster)")
 def test_a_server_is_created_and_started_when_none_answers_on_the_port(free_port: int) -> None:
@@ -72,6 +73,7 @@ def test_a_server_is_created_and_started_when_none_answers_on_the_port(free_port
             assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif(os.geteuid() != 0, reason="creating a PostgreSQL cluster needs root")
 @pytest.mark.skipif(not shutil.which("pg_createcluster"), reason="no Debian postgresql (pg_createcluster)")
 def test_the_cluster_configured_for_the_port_is_started_when_it_is_down(free_port: int) -> None:

@@ -12,13 +12,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from jalon.web import api
+from jalon.web.collectivites import api
 from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.middleware import mask_passwords
 from jalon.web.pages import views
-
-from .conftest import make_member
-from .test_pages import logged_in
+from tests.web.conftest import logged_in, make_member
 
 pytestmark = pytest.mark.django_db
 

@@ -26,9 +26,8 @@ from jalon.web.collectivites.services import user_of_token
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import current_version
 from jalon.web.statuts.models import HistoryEntry, Kind
-
-from .conftest import make_collectivite, make_member
-from .test_serve import JALON, database  # noqa: F401  (a fixture)
+from tests.web.conftest import make_collectivite, make_member
+from tests.web.test_serve import JALON, database  # noqa: F401  (a fixture)
 
 Jalon = Callable[..., Result]
 

@@ -10,8 +10,7 @@ from django.test import Client
 
 from jalon.web.collectivites.models import Collectivite, Membership, Role
 from jalon.web.collectivites.services import create_invitation
-
-from .conftest import make_member
+from tests.web.conftest import make_member
 
 pytestmark = pytest.mark.django_db
 

@@ -27,13 +27,6 @@ from jalon.web.statuts.write import Write, change
 AnyUser = User | AnonymousUser
 
 
-def role_of(user: AnyUser, collectivite: Collectivite) -> str | None:
-    if not user.is_authenticated:
-        return None
-    membership = Membership.objects.filter(user_id=user.pk, collectivite=collectivite).first()
-    return membership.role if membership else None
-
-
 def can_write(role: str | None) -> bool:
     return role in WRITE_ROLES
 

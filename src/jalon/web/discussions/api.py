@@ -1,18 +1,19 @@
-"""JSON API of the discussions, mounted by ``jalon.web.api.build_api`` with the same permission rules as
-the statuts: every member reads and lecture never writes."""
+"""JSON API of the discussions, mounted by ``jalon.web.api`` with the same permission rules as the
+statuts: every member reads and lecture never writes. Operation ids are those the API was published with."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, NinjaAPI
+from ninja import Field, Router
 from pydantic import StrictStr
 
-# jalon.web.api imports this module only while it builds the API, once it is itself loaded.
-from jalon.web.api import READ_ERRORS, WRITE_ERRORS, ApiError, Out, Strict, _member, _user
+from jalon.web.api_common import READ_ERRORS, WRITE_ERRORS, ApiError, Out, Strict, caller, member
 from jalon.web.discussions import services
 from jalon.web.discussions.models import Discussion, Etat
+
+router = Router(tags=["discussions"])
 
 ONE = "/collectivites/{collectivite_id}/discussions/{discussion_id}"
 
@@ -79,63 +80,72 @@ def _reload(d: Discussion) -> Discussion:
     )
 
 
-def add_routes(api: NinjaAPI) -> None:
-    def _discussion(request: HttpRequest, collectivite_id: int, discussion_id: int) -> Discussion:
-        c, _ = _member(request, collectivite_id, write=True)
-        found = services.find(c, discussion_id)
-        if found is None:
-            raise ApiError(404, "discussion_id", "discussion introuvable")
-        return found
+def _discussion(request: HttpRequest, collectivite_id: int, discussion_id: int) -> Discussion:
+    c, _ = member(request, collectivite_id, write=True)
+    found = services.find(c, discussion_id)
+    if found is None:
+        raise ApiError(404, "discussion_id", "discussion introuvable")
+    return found
 
-    @api.get(
-        "/collectivites/{collectivite_id}/discussions",
-        tags=["discussions"],
-        response={200: list[DiscussionOut], **READ_ERRORS},
-    )
-    def list_discussions(
-        request: HttpRequest,
-        collectivite_id: int,
-        action_id: str | None = None,
-        etat: EtatValue | None = None,
-    ) -> list[dict[str, Any]]:
-        """Threads, newest first, filterable by action id and état (ouverte, fermee; another value is
-        a 422)."""
-        c, _ = _member(request, collectivite_id)
-        return [
-            discussion_out(d) for d in services.discussions_of(c, {action_id} if action_id else None, etat)
-        ]
 
-    @api.post(
-        "/collectivites/{collectivite_id}/discussions",
-        tags=["discussions"],
-        response={200: DiscussionOut, **WRITE_ERRORS},
-    )
-    def open_discussion(request: HttpRequest, collectivite_id: int, body: DiscussionIn) -> dict[str, Any]:
-        """Open a thread on an action with its first comment."""
-        c, _ = _member(request, collectivite_id, write=True)
-        d = services.open_discussion(c, _user(request), body.action_id, body.texte)
-        return discussion_out(_reload(d))
+@router.get(
+    "/collectivites/{collectivite_id}/discussions",
+    response={200: list[DiscussionOut], **READ_ERRORS},
+    operation_id="jalon_web_discussions_api_list_discussions",
+)
+def list_discussions(
+    request: HttpRequest,
+    collectivite_id: int,
+    action_id: str | None = None,
+    etat: EtatValue | None = None,
+) -> list[dict[str, Any]]:
+    """Threads, newest first, filterable by action id and état (ouverte, fermee; another value is
+    a 422)."""
+    c, _ = member(request, collectivite_id)
+    return [discussion_out(d) for d in services.discussions_of(c, {action_id} if action_id else None, etat)]
 
-    @api.post(ONE + "/commentaires", tags=["discussions"], response={200: DiscussionOut, **WRITE_ERRORS})
-    def add_commentaire(
-        request: HttpRequest,
-        collectivite_id: int,
-        discussion_id: int,
-        body: CommentaireIn,
-    ) -> dict[str, Any]:
-        """Comment an open thread (a closed one is a 422: reopen it first)."""
-        d = _discussion(request, collectivite_id, discussion_id)
-        services.comment(d, _user(request), body.texte)
-        return discussion_out(_reload(d))
 
-    @api.put(ONE + "/etat", tags=["discussions"], response={200: DiscussionOut, **WRITE_ERRORS})
-    def set_etat(
-        request: HttpRequest,
-        collectivite_id: int,
-        discussion_id: int,
-        body: EtatIn,
-    ) -> dict[str, Any]:
-        """Close (``fermee``) or reopen (``ouverte``) a thread, with an optional comment."""
-        d = _discussion(request, collectivite_id, discussion_id)
-        services.set_etat(d, body.etat, _user(request), body.texte)
-        return discussion_out(_reload(d))
+@router.post(
+    "/collectivites/{collectivite_id}/discussions",
+    response={200: DiscussionOut, **WRITE_ERRORS},
+    operation_id="jalon_web_discussions_api_open_discussion",
+)
+def open_discussion(request: HttpRequest, collectivite_id: int, body: DiscussionIn) -> dict[str, Any]:
+    """Open a thread on an action with its first comment."""
+    c, _ = member(request, collectivite_id, write=True)
+    d = services.open_discussion(c, caller(request), body.action_id, body.texte)
+    return discussion_out(_reload(d))
+
+
+@router.post(
+    ONE + "/commentaires",
+    response={200: DiscussionOut, **WRITE_ERRORS},
+    operation_id="jalon_web_discussions_api_add_commentaire",
+)
+def add_commentaire(
+    request: HttpRequest,
+    collectivite_id: int,
+    discussion_id: int,
+    body: CommentaireIn,
+) -> dict[str, Any]:
+    """Comment an open thread (a closed one is a 422: reopen it first)."""
+    d = _discussion(request, collectivite_id, discussion_id)
+    services.comment(d, caller(request), body.texte)
+    return discussion_out(_reload(d))
+
+
+@router.put(
+    ONE + "/etat",
+    response={200: DiscussionOut, **WRITE_ERRORS},
+    operation_id="jalon_web_discussions_api_set_etat",
+)
+def set_etat(
+    request: HttpRequest,
+    collectivite_id: int,
+    discussion_id: int,
+    body: EtatIn,
+) -> dict[str, Any]:
+    """Close (``fermee``) or reopen (``ouverte``) a thread, with an optional comment."""
+    d = _discussion(request, collectivite_id, discussion_id)
+    services.set_etat(d, body.etat, caller(request), body.texte)
+    return discussion_out(_reload(d))

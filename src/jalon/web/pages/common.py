@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 
 from jalon.referentiel.model import Action, Referentiel, Referentiels
 from jalon.web.collectivites.models import Collectivite
-from jalon.web.collectivites.services import role_of
+from jalon.web.collectivites.services import member_of
 from jalon.web.errors import InputError
 from jalon.web.referentiels.services import current_loaded
 
@@ -28,11 +28,10 @@ class Forbidden(Exception):
 
 def member(request: HttpRequest, collectivite_id: int) -> tuple[Collectivite, str]:
     """The collectivité and the caller's role; 404 for a non-member, as if it did not exist."""
-    collectivite = Collectivite.objects.filter(pk=collectivite_id).first()
-    role = role_of(request.user, collectivite) if collectivite else None
-    if collectivite is None or role is None:
+    found = member_of(request.user, collectivite_id)
+    if found is None:
         raise Http404("collectivité introuvable")
-    return collectivite, role
+    return found
 
 
 def is_htmx(request: HttpRequest) -> bool:

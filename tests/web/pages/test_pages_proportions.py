@@ -16,8 +16,7 @@ from jalon.web.errors import InputError
 from jalon.web.pages.questionnaire import _parse_valeur
 from jalon.web.referentiels.services import import_folder
 from jalon.web.statuts.models import HistoryEntry, Reponse
-
-from .conftest import Member
+from tests.web.conftest import Member
 
 pytestmark = pytest.mark.django_db
 

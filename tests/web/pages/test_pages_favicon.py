@@ -8,8 +8,7 @@ import pytest
 from django.test import Client
 
 from jalon.web.collectivites.models import Collectivite
-
-from .conftest import Member
+from tests.web.conftest import Member
 
 pytestmark = pytest.mark.django_db
 

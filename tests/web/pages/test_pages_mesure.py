@@ -20,8 +20,7 @@ from jalon.web.referentiels.services import import_folder
 from jalon.web.statuts import services
 from jalon.web.statuts.models import StatutRecord
 from jalon.web.statuts.services import MAX_TEXT
-
-from .conftest import Member, make_member
+from tests.web.conftest import Member, make_member
 
 pytestmark = pytest.mark.django_db
 

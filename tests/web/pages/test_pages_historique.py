@@ -16,9 +16,7 @@ from jalon.web.pages.common import bars, nombre
 from jalon.web.pages.historique import PAR_PAGE, parse_moment
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, Kind, ScoreSet
-
-from .conftest import Member, make_collectivite, make_member
-from .test_pages import logged_in
+from tests.web.conftest import Member, logged_in, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,7 @@ from jalon.web.errors import InputError
 from jalon.web.pages.parametres import parse_population
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, ScoreSet
-
-from .conftest import Member, count_evaluations, make_collectivite, make_member
-from .test_pages import logged_in
+from tests.web.conftest import Member, count_evaluations, logged_in, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
 

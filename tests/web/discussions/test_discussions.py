@@ -12,8 +12,7 @@ from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.discussions import services
 from jalon.web.discussions.models import Commentaire, Discussion, Etat
 from jalon.web.errors import InputError
-
-from .conftest import Member, make_collectivite, make_member
+from tests.web.conftest import Member, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
 WRITERS = {Role.EDITION, Role.ADMIN, Role.CONSEILLER}

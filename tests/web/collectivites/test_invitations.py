@@ -14,9 +14,7 @@ from django.utils import timezone
 
 from jalon.web.collectivites.models import Collectivite, Invitation, Membership, Role
 from jalon.web.collectivites.services import change_role, create_invitation, remove_member
-
-from .conftest import make_collectivite, make_member
-from .test_pages import logged_in
+from tests.web.conftest import logged_in, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
 

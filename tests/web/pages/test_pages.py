@@ -11,16 +11,9 @@ from jalon.web.pages.common import bar_html, entier, loaded, nombre
 from jalon.web.pages.views import AxeBar, forts_et_faibles
 from jalon.web.statuts import services
 from jalon.web.statuts.models import Explication, HistoryEntry, StatutRecord
-
-from .conftest import Member, make_collectivite, make_member
+from tests.web.conftest import Member, logged_in, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(member: Member) -> Client:
-    client = Client()
-    assert client.login(username=member.user.username, password="mot-de-passe-de-test")
-    return client
 
 
 def test_login_page_and_redirect_when_anonymous(collectivite: Collectivite) -> None:
@@ -214,7 +207,7 @@ def test_dashboard_shows_star_next_threshold_and_axes_chart(
     client = logged_in(editor)
     page = client.get(f"/c/{collectivite.pk}/").content.decode()
     assert 'data-testid="root-score"' in page and 'data-testid="etoile"' in page
-    # The star the score allows, never « atteinte » (tests/web/test_pages_labellisation.py has the rest).
+    # The star the score allows, never « atteinte » (test_pages_labellisation.py has the rest).
     assert "Étoile obtenue : aucune" in page and "atteinte" not in page
     assert "Le score permet de demander la 1re étoile ; la 2e à 35 % fait" in page
     assert 'data-testid="axes-cae"' in page and "Part du potentiel faite et programmée, par axe" in page

@@ -16,8 +16,7 @@ from jalon.web.pages.questionnaire import _parse_valeur
 from jalon.web.referentiels.services import import_folder
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, Reponse
-
-from .conftest import Member, make_collectivite, make_member
+from tests.web.conftest import Member, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
 

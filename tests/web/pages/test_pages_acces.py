@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jalon.web.collectivites.models import Collectivite, Membership, Role
-
-from .conftest import make_collectivite, make_member
-from .test_pages import logged_in
+from tests.web.conftest import logged_in, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
 

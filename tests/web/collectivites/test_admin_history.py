@@ -16,9 +16,8 @@ from jalon.web.collectivites.services import create_invitation
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, Kind, ScoreSet
-
-from .conftest import Member, count_evaluations, make_collectivite, make_member
-from .test_statuts import full_evaluation
+from tests.web.conftest import Member, count_evaluations, make_collectivite, make_member
+from tests.web.test_statuts import full_evaluation
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response

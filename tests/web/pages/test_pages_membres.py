@@ -10,9 +10,7 @@ from jalon.web.collectivites.models import Collectivite, Membership, Role
 from jalon.web.collectivites.services import accept_invitation, change_role, create_invitation, remove_member
 from jalon.web.errors import InputError
 from jalon.web.statuts.models import HistoryEntry, Kind
-
-from .conftest import Member, make_collectivite, make_member
-from .test_pages import logged_in
+from tests.web.conftest import Member, logged_in, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,7 @@ from jalon.web.collectivites import services
 from jalon.web.collectivites.models import Collectivite, Membership, Role
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts.models import HistoryEntry, Kind
-
-from .conftest import make_member
-from .test_pages import logged_in
+from tests.web.conftest import logged_in, make_member
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from django.test import Client
 
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.statuts.models import HistoryEntry, Kind
-
-from .conftest import Member
+from tests.web.conftest import Member
 
 pytestmark = pytest.mark.django_db
 

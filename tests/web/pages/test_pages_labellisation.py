@@ -13,8 +13,7 @@ from jalon.loading import DEMO_DIR
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import import_folder, loaded_version
-
-from .conftest import Member, make_collectivite, make_member
+from tests.web.conftest import Member, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
 

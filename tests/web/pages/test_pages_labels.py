@@ -14,8 +14,7 @@ from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.discussions import services as discussions
 from jalon.web.pages.common import loaded
 from jalon.web.pages.questionnaire import THEMATIQUES_PROPRES, part_du_potentiel, thematique_label
-
-from .conftest import Member, make_member
+from tests.web.conftest import Member, make_member
 
 pytestmark = pytest.mark.django_db
 
