@@ -95,3 +95,17 @@ def count_evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(write, "_live", counting)
     return done
+
+
+def count_rescorings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, one item per write that rescores every référentiel (a change of the rules' inputs:
+    answers, identity)."""
+    done: list[int] = []
+    real = write.Write._before_rules_change
+
+    def counting(self: write.Write) -> None:
+        done.append(self.collectivite_id)
+        real(self)
+
+    monkeypatch.setattr(write.Write, "_before_rules_change", counting)
+    return done

@@ -16,7 +16,7 @@ from jalon.web.collectivites.services import create_invitation
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, Kind, ScoreSet
-from tests.web.conftest import Member, count_evaluations, make_collectivite, make_member
+from tests.web.conftest import Member, count_rescorings, make_collectivite, make_member
 from tests.web.test_statuts import full_evaluation
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ def test_changing_only_the_population_in_the_admin_is_in_the_history(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     services.set_statut(collectivite, editor.user, "cae_6.1.1.1.1", "fait")
-    evaluations = count_evaluations(monkeypatch)
+    rescorings = count_rescorings(monkeypatch)
 
     change_collectivite(client, collectivite, population="52000")
     collectivite.refresh_from_db()
@@ -170,7 +170,7 @@ def test_changing_only_the_population_in_the_admin_is_in_the_history(
     assert entry.previous == {"type": "EPCI", "population": 45_000, "localisation": "Metropole"}
     assert entry.new == {"type": "EPCI", "population": 52_000, "localisation": "Metropole"}
     stored = ScoreSet.objects.get(collectivite=collectivite, referentiel="cae")
-    assert "cae" in evaluations  # rescored for the new identity
+    assert rescorings == [collectivite.pk]  # rescored for the new identity
     assert stored.scores == full_evaluation(version, collectivite)
 
 
@@ -178,7 +178,7 @@ def test_renaming_in_the_admin_is_a_nom_entry_and_rescores_nothing(
     collectivite: Collectivite, editor: Member, client: Client, root: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services.set_statut(collectivite, editor.user, "cae_6.1.1.1.1", "fait")
-    evaluations = count_evaluations(monkeypatch)
+    rescorings = count_rescorings(monkeypatch)
 
     change_collectivite(client, collectivite, nom="Ville de démo")
     collectivite.refresh_from_db()
@@ -191,7 +191,7 @@ def test_renaming_in_the_admin_is_a_nom_entry_and_rescores_nothing(
         "Communauté de démo",
         "Ville de démo",
     )
-    assert evaluations == []
+    assert rescorings == []
 
 
 def test_saving_an_unchanged_collectivite_in_the_admin_records_nothing(

@@ -9,7 +9,7 @@ from jalon.web.errors import InputError
 from jalon.web.pages.parametres import parse_population
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, ScoreSet
-from tests.web.conftest import Member, count_evaluations, logged_in, make_collectivite, make_member
+from tests.web.conftest import Member, count_rescorings, logged_in, make_collectivite, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_a_name_change_alone_is_in_the_history_and_rescores_nothing(
     collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services.set_statut(collectivite, editor.user, "cae_6.1.1.1.1", "fait")
-    evaluations = count_evaluations(monkeypatch)
+    rescorings = count_rescorings(monkeypatch)
     admin = make_member(collectivite, Role.ADMIN, "ada")
     client = logged_in(admin)
     page = f"/c/{collectivite.pk}/parametres/"
@@ -82,7 +82,7 @@ def test_a_name_change_alone_is_in_the_history_and_rescores_nothing(
         "Communauté de démo",
         "Ville de démo",
     )
-    assert evaluations == []
+    assert rescorings == []
     html = client.get(f"/c/{collectivite.pk}/historique/").content.decode()
     row = html.split(f'data-testid="entree-{entry.pk}"')[1].split("</tr>")[0]
     assert "Nom de la collectivité" in row and ">Communauté de démo<" in row and ">Ville de démo<" in row
