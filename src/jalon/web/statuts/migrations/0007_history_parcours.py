@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('statuts', '0006_score_set_without_revision'),
+        ("statuts", "0006_score_set_without_revision"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historyentry',
-            name='kind',
-            field=models.CharField(choices=[('statut', 'Statut'), ('explication', 'Explication'), ('reponse', 'Réponse'), ('justification', 'Justification'), ('identite', 'Identité'), ('nom', 'Nom'), ('membre', 'Membre'), ('parcours', 'Parcours de labellisation'), ('jalon', 'Jalon'), ('pilote', 'Pilote')], max_length=20),
+            model_name="historyentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("statut", "Statut"),
+                    ("explication", "Explication"),
+                    ("reponse", "Réponse"),
+                    ("justification", "Justification"),
+                    ("identite", "Identité"),
+                    ("nom", "Nom"),
+                    ("membre", "Membre"),
+                    ("parcours", "Parcours de labellisation"),
+                    ("jalon", "Jalon"),
+                    ("pilote", "Pilote"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
