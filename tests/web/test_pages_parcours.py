@@ -5,13 +5,15 @@ comparison; members, the staff and assigned auditors see it, nobody else."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from jalon.web.collectivites.models import Collectivite, Role
-from jalon.web.labellisation import models
+from jalon.web.labellisation import models, services
 from jalon.web.statuts.services import set_statut
 
 from .conftest import Member, make_member
@@ -172,3 +174,19 @@ def test_the_history_lists_the_steps_of_the_parcours_in_french(
     assert "Jalon (cae)" in html and "« Dossier » figé le" in html
     assert f"Pilote ({PILOTES[0]})" in html and "Camille Martin" in html
     assert f'href="/c/{collectivite.pk}/labellisation/"' in html
+
+
+def test_the_dashboard_shows_the_star_obtained_once_the_commission_granted_it(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    everything_fait(collectivite, editor)
+    services.demander(collectivite, editor.user, "cae", sujet="labellisation", etoile=1, document=DOCUMENT)
+    jalon = services.figer_jalon(collectivite, editor.user, "cae", "Dossier")
+    services.decider(collectivite, staff_user(), "cae", True, jalon.pk)
+    html = logged_in(editor.user).get(f"/c/{collectivite.pk}/").content.decode()
+    today = timezone.localdate()
+    last = (today.replace(year=today.year + 4) - timedelta(days=1)).strftime("%d/%m/%Y")
+    assert (
+        f"Étoile obtenue : 1re étoile, le {today.strftime('%d/%m/%Y')} (valable jusqu&#x27;au {last} inclus)"
+        in html
+    )

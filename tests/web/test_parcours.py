@@ -296,3 +296,14 @@ def test_figer_a_jalon_is_for_editors(collectivite: Collectivite) -> None:
     with pytest.raises(PermissionDenied):
         services.figer_jalon(collectivite, lecteur, "cae", "Mon jalon")
     assert not models.Jalon.objects.exists()
+
+
+def test_only_the_staff_learn_whether_an_account_exists_when_assigning(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    with pytest.raises(ParcoursInterdit) as refused:
+        services.affecter_auditeur(collectivite, editor.user, "cae", "personne")
+    assert refused.value.message == "Affecter un auditeur : réservé à l'équipe de la plateforme."
+    with pytest.raises(InputError) as unknown:
+        services.affecter_auditeur(collectivite, staff_user(), "cae", "personne")
+    assert unknown.value.reason == "aucun compte actif nommé 'personne'"

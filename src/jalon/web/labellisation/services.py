@@ -173,12 +173,15 @@ def acteur_of(user: AnyUser, collectivite: Collectivite) -> engine.Acteur:
 
 
 def may_see(user: AnyUser, collectivite: Collectivite) -> bool:
-    """Members, the platform's staff, and the auditors assigned to one of its audits see its parcours."""
+    """Members, the platform's staff, and the auditors assigned to one of its current audits see its
+    parcours."""
     if not user.is_authenticated:
         return False
     if user.is_staff or role_of(user, collectivite) is not None:
         return True
-    return models.Audit.objects.filter(cycle__collectivite=collectivite, auditeurs=user).exists()
+    return models.Audit.objects.filter(
+        cycle__collectivite=collectivite, cycle__courant=True, auditeurs=user
+    ).exists()
 
 
 def jalons_of(collectivite: Collectivite, referentiel_id: str) -> list[models.Jalon]:
@@ -471,7 +474,10 @@ def demander(
     return _agir(collectivite, user, referentiel_id, build, le, document=lien)
 
 
-def _auditeur(username: str) -> User:
+def _auditeur(collectivite: Collectivite, user: User, code: str, username: str) -> User:
+    """The person named, once the caller is known to be staff: others learn nothing of the accounts."""
+    if engine.STAFF not in roles_of(user, collectivite):
+        raise ParcoursInterdit(f"{engine.TRANSITIONS[code].libelle} : réservé à l'équipe de la plateforme.")
     found = User.objects.filter(username=username.strip()).first()
     if found is None or not found.is_active:
         raise InputError("auditeur", f"aucun compte actif nommé {username.strip()!r}")
@@ -482,7 +488,7 @@ def affecter_auditeur(
     collectivite: Collectivite, user: User, referentiel_id: str, auditeur: str, le: date | None = None
 ) -> engine.Parcours:
     """Assign a person (by username; a member or not) to the demande's audit (staff)."""
-    person = _auditeur(auditeur)
+    person = _auditeur(collectivite, user, "affecter_auditeur", auditeur)
     return _agir(
         collectivite, user, referentiel_id, lambda w, p, r, j: engine.AffecterAuditeur(str(person.pk)), le
     )
@@ -491,7 +497,7 @@ def affecter_auditeur(
 def retirer_auditeur(
     collectivite: Collectivite, user: User, referentiel_id: str, auditeur: str, le: date | None = None
 ) -> engine.Parcours:
-    person = _auditeur(auditeur)
+    person = _auditeur(collectivite, user, "retirer_auditeur", auditeur)
     return _agir(
         collectivite, user, referentiel_id, lambda w, p, r, j: engine.RetirerAuditeur(str(person.pk)), le
     )
