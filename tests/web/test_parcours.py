@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -18,8 +19,10 @@ from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.errors import InputError
 from jalon.web.labellisation import models, services
 from jalon.web.labellisation.services import ParcoursInterdit, ParcoursRefuse
+from jalon.web.referentiels.services import import_folder, loaded_version
 from jalon.web.statuts.models import HistoryEntry, Kind
 from jalon.web.statuts.services import scores, set_statut
+from jalon.web.statuts.write import change
 
 from .conftest import Member, make_member
 
@@ -307,3 +310,55 @@ def test_only_the_staff_learn_whether_an_account_exists_when_assigning(
     with pytest.raises(InputError) as unknown:
         services.affecter_auditeur(collectivite, staff_user(), "cae", "personne")
     assert unknown.value.reason == "aucun compte actif nommé 'personne'"
+
+
+def test_a_whole_parcours_on_the_official_cae_freezes_jalons_that_read_back_exactly(
+    collectivite: Collectivite, editor: Member, referentiels_dir: Path
+) -> None:
+    version = import_folder(
+        referentiels_dir, referentiels_dir.parent / "labellisation" / "criteres.yml"
+    ).version
+    cae = loaded_version(version).referentiels["cae"]
+    with pytest.raises(ParcoursRefuse) as refused:
+        services.demander(
+            collectivite, editor.user, "cae", sujet="labellisation", etoile=1, document=DOCUMENT
+        )
+    assert any(
+        "Un·e élu·e référent·e est désigné·e" in m and "cae_5.1.2.1.1" in m for m in refused.value.manquants
+    )
+
+    # Every sous-mesure fait, in one write of the primitive (as an import would).
+    with change(collectivite.pk, editor.user.pk) as w:
+        for action in cae.actions.values():
+            if action.depth == cae.action_level + 1:
+                w.put_statut(cae, action.id, {"avancement": "fait"})
+    for action_id in ("cae_5.1.2.1.1", "cae_5.1.1.1.3"):
+        services.nommer_pilote(collectivite, editor.user, action_id, "Camille Martin")
+    staff = staff_user()
+    auditeur = make_member(None, None, "audrey").user
+    services.demander(
+        collectivite,
+        editor.user,
+        "cae",
+        sujet="labellisation",
+        etoile=3,
+        document=DOCUMENT,
+        le=date(2026, 1, 5),
+    )
+    services.affecter_auditeur(collectivite, staff, "cae", "audrey", le=date(2026, 1, 6))
+    services.demarrer_audit(collectivite, auditeur, "cae", le=date(2026, 2, 1))
+    pre = models.Audit.objects.get().pre_audit
+    assert pre is not None
+    frozen = services.jalon_value(pre)
+    assert next(iter(frozen.noeuds)) == "cae" and set(frozen.noeuds) == set(cae.actions)
+    assert {a: dict(n.scores) for a, n in frozen.noeuds.items()} == scores(collectivite, "cae")
+    services.auditer_mesure(collectivite, auditeur, "cae", "cae_1.1.1", "audite", le=date(2026, 2, 2))
+    with pytest.raises(ParcoursRefuse) as not_a_mesure:
+        services.auditer_mesure(collectivite, auditeur, "cae", "cae_1.1.1.1", "audite", le=date(2026, 2, 2))
+    assert "'cae_1.1.1.1' n'est pas une mesure du référentiel cae" in not_a_mesure.value.reason
+    services.valider_audit(collectivite, auditeur, "cae", le=date(2026, 2, 10))
+    decided = services.decider(collectivite, staff, "cae", True, le=date(2026, 3, 1))
+    post = services.jalon_value(models.Audit.objects.get().post_audit)  # type: ignore[arg-type]
+    assert decided.labels[-1].etoile == post.etoile((0.0, 0.35, 0.5, 0.65, 0.75)) == 5
+    assert decided.labels[-1].pct_fait == round(100 * post.fait, 1)
+    assert services.parcours_of(collectivite, "cae") == decided
