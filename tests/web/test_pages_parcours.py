@@ -133,6 +133,8 @@ def test_a_whole_parcours_through_the_page_shows_each_person_their_buttons(
     assert "labellisée (cycle 1)" in html
     label = html.split('data-testid="label-cae"')[1].split("</dd>")[0]
     assert "5e étoile obtenue le" in label and "(100 % fait, 0 % programmé)" in label
+    obtained = html.split('data-testid="labels-cae"')[1].split("</ul>")[0]
+    assert "inclus : 100 % fait, 0 % programmé" in obtained
     assert forms(html) == ["nouveau_cycle"]
     assert "Solide." in html.split('data-testid="notes-cae"')[1]
     jalons = html.split('data-testid="jalons-cae"')[1].split("</ul>")[0]

@@ -55,11 +55,15 @@ class Bloc:
     mesures: list[tuple[str, str]]  # id, « numéro nom » of every mesure
     notes: list[dict[str, Any]]
     jalons: list[models.Jalon]
-    labels: list[models.Label]
+    labels: list[str]
+    avant: str  # the jalons compared, as chosen
+    apres: str
     pilotes: list[dict[str, Any]]
     resume: dict[str, str]
+    etoile_choisie: int
     erreurs: dict[str, dict[str, Any]]
     actions: list[dict[str, Any]] = field(default_factory=list)
+    pct_fait: str = ""
     comparaison: Comparaison | None = None
     compare_error: str = ""
 
@@ -109,7 +113,14 @@ def _bloc(
         ],
         notes=notes,
         jalons=services.jalons_of(c, ref_id),
-        labels=services.labels_of(c, ref_id),
+        labels=[
+            f"{engine.nom_etoile(label.etoile).capitalize()} obtenue le {_jour(label.obtenu_le)}, valable "
+            f"jusqu'au {_jour(label.fin_validite - timedelta(days=1))} inclus : "
+            f"{_pct(float(label.pct_fait))} fait, {_pct(float(label.pct_programme))} programmé"
+            for label in services.labels_of(c, ref_id)
+        ],
+        avant=avant,
+        apres=apres,
         pilotes=[
             {
                 "action_id": a,
@@ -120,8 +131,11 @@ def _bloc(
             if a in referentiel.actions
         ],
         resume=_resume(vue),
+        etoile_choisie=_etoile_choisie(erreurs.get((ref_id, "demander")), p, refs),
         erreurs={code: e for (r, code), e in erreurs.items() if r == ref_id},
     )
+    if bloc.checklist is not None:
+        bloc.pct_fait = _pct(100 * bloc.checklist.fait)
     for code in vue.possibles:
         bloc.actions.append({"code": code, "libelle": LIBELLES[code], "erreur": erreurs.get((ref_id, code))})
     if avant and apres:
@@ -130,6 +144,16 @@ def _bloc(
         except InputError as error:
             bloc.compare_error = f"{error.field} : {error.reason}"
     return bloc
+
+
+def _etoile_choisie(erreur: dict[str, Any] | None, p: engine.Parcours, refs: Referentiels) -> int:
+    """The star the demande form selects: the one just refused, else the highest the score allows."""
+    posted = str(erreur["posted"].get("etoile", "")) if erreur else ""
+    if posted.isdigit():
+        return int(posted)
+    if p.etat is not engine.Etat.NON_DEMANDEE:
+        return 1
+    return 0  # the template then takes the checklist's target
 
 
 def _resume(vue: services.Vue) -> dict[str, str]:
@@ -236,6 +260,22 @@ def _act(request: HttpRequest, c: Collectivite, ref_id: str, code: str) -> str:
     raise InputError("action", f"action inconnue {code!r}")
 
 
+MANQUE = " il manque : "
+
+
+def _erreur(error: InputError, posted: Any) -> dict[str, Any]:
+    """A refusal as shown beside its form: the sentence, and the missing items as a list when there are
+    several (the sentence then stops before them); what was posted, to show it again."""
+    if not isinstance(error, ParcoursRefuse):
+        return {"message": f"{error.field} : {error.reason}", "manquants": (), "posted": posted}
+    message, manquants = error.reason, error.manquants
+    if len(manquants) > 1 and MANQUE in message:
+        message = message[: message.index(MANQUE)] + MANQUE.rstrip()
+    else:
+        manquants = ()
+    return {"message": message, "manquants": manquants, "posted": posted}
+
+
 @login_required
 def labellisation(request: HttpRequest, collectivite_id: int) -> HttpResponse:
     c = Collectivite.objects.filter(pk=collectivite_id).first()
@@ -256,12 +296,7 @@ def labellisation(request: HttpRequest, collectivite_id: int) -> HttpResponse:
         except PermissionDenied as error:
             return HttpResponse(str(error) or "Action réservée à d'autres rôles.", status=403)
         except InputError as error:
-            erreurs[(ref_id, code)] = {
-                "message": error.reason
-                if isinstance(error, ParcoursRefuse)
-                else f"{error.field} : {error.reason}",
-                "manquants": getattr(error, "manquants", ()),
-            }
+            erreurs[(ref_id, code)] = _erreur(error, request.POST)
             status = 400
         else:
             messages.success(request, done)
