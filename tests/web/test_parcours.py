@@ -103,6 +103,7 @@ def test_a_whole_parcours_with_audit_is_stored_and_read_back_as_the_engine_left_
     assert services.jalon_value(pre).noeuds["cae"].scores == scores(collectivite, "cae")["cae"]
     lock = engine.verrou(started)
     assert lock is not None and lock.auteurs == {str(auditeur.pk)}
+    assert services.verrou_of(collectivite.pk, "cae") == lock
 
     services.auditer_mesure(
         collectivite, auditeur, "cae", "cae_6.1.1", "audite", "Bien documenté.", True, le=date(2026, 2, 2)
@@ -110,8 +111,10 @@ def test_a_whole_parcours_with_audit_is_stored_and_read_back_as_the_engine_left_
     services.joindre_rapport(
         collectivite, auditeur, "cae", "https://exemple.fr/rapport.pdf", le=date(2026, 2, 3)
     )
+    assert services.verrou_of(collectivite.pk, "cae") is not None
     validated = services.valider_audit(collectivite, auditeur, "cae", le=date(2026, 2, 10))
     assert validated.etat is engine.Etat.AUDIT_VALIDE
+    assert services.verrou_of(collectivite.pk, "cae") is None  # the audit over, the roles decide again
     assert validated.audit.mesures["cae_6.1.1"] == engine.AuditMesure(
         engine.StatutAudit.AUDITE, "Bien documenté.", True
     )

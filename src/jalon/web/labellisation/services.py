@@ -650,3 +650,25 @@ def vue(collectivite: Collectivite, user: AnyUser, referentiel_id: str) -> Vue:
     return Vue(
         p, acteur, engine.actions_possibles(p, acteur), engine.label_en_vigueur(p, timezone.localdate())
     )
+
+
+def verrou_of(collectivite_id: int, referentiel_id: str) -> engine.Verrou | None:
+    """The lock the parcours sets on a référentiel's statuts, explications and answers (the audit en
+    cours: only its assigned auditors write), else None. Cheap (no jalon read): for the statuts' writes
+    to call under the collectivité's lock, and for the pages to say why a control is locked."""
+    row = (
+        models.Audit.objects.filter(
+            cycle__collectivite_id=collectivite_id,
+            cycle__referentiel=referentiel_id,
+            cycle__courant=True,
+            cycle__etat=models.Etat.AUDIT_EN_COURS,
+        )
+        .prefetch_related("auditeurs")
+        .first()
+    )
+    if row is None:
+        return None
+    audit = engine.Audit(auditeurs=frozenset(str(u.pk) for u in row.auditeurs.all()), debut=row.debut)
+    return engine.verrou(
+        engine.Parcours(str(collectivite_id), referentiel_id, etat=engine.Etat.AUDIT_EN_COURS, audit=audit)
+    )
