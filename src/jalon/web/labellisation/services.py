@@ -9,6 +9,8 @@ transition froze; one history entry (``Kind.PARCOURS``) naming the transition.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -82,6 +84,30 @@ def jalon_value(row: models.Jalon) -> engine_jalons.Jalon:
     )
 
 
+# The jalons of the parcours, as values, kept by the process: every read of a parcours en audit needs
+# them, a CAE jalon is ~900 KB of JSON (~12 ms to parse), and they never change once written. Keyed by
+# the row's id and creation time (ids restart in a fresh test database); bounded.
+_jalons: OrderedDict[tuple[int, str], engine_jalons.Jalon] = OrderedDict()
+_jalons_lock = threading.Lock()
+JALONS_KEPT = 32
+
+
+def _kept_jalon(jalon_id: int) -> engine_jalons.Jalon:
+    created = models.Jalon.objects.filter(pk=jalon_id).values_list("created_at", flat=True).get()
+    key = (jalon_id, created.isoformat())
+    with _jalons_lock:
+        found = _jalons.get(key)
+        if found is not None:
+            _jalons.move_to_end(key)
+            return found
+    value = jalon_value(models.Jalon.objects.get(pk=jalon_id))
+    with _jalons_lock:
+        _jalons[key] = value
+        while len(_jalons) > JALONS_KEPT:
+            _jalons.popitem(last=False)
+    return value
+
+
 def _ident(user_id: int | None) -> str:
     return "" if user_id is None else str(user_id)
 
@@ -130,8 +156,8 @@ def _parcours(collectivite_id: int, referentiel_id: str, row: models.Cycle | Non
             auditeurs=frozenset(str(pk) for pk in audit_row.auditeurs.values_list("pk", flat=True)),
             debut=audit_row.debut,
             fin=audit_row.fin,
-            pre_audit=None if audit_row.pre_audit is None else jalon_value(audit_row.pre_audit),
-            post_audit=None if audit_row.post_audit is None else jalon_value(audit_row.post_audit),
+            pre_audit=None if audit_row.pre_audit_id is None else _kept_jalon(audit_row.pre_audit_id),
+            post_audit=None if audit_row.post_audit_id is None else _kept_jalon(audit_row.post_audit_id),
             mesures=MappingProxyType(mesures),
             rapport=audit_row.rapport or None,
         )
