@@ -192,3 +192,20 @@ def test_the_dashboard_shows_the_star_obtained_once_the_commission_granted_it(
         f"Étoile obtenue : 1re étoile, le {today.strftime('%d/%m/%Y')} (valable jusqu&#x27;au {last} inclus)"
         in html
     )
+
+
+def test_a_free_jalon_is_renamed_and_deleted_from_the_page(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    client = logged_in(editor.user)
+    assert post(client, collectivite, "figer", nom="Brouillon") == 302
+    jalon = models.Jalon.objects.get()
+    html = page(client, collectivite)
+    assert f'data-testid="renommer-{jalon.pk}"' in html and f'data-testid="supprimer-{jalon.pk}"' in html
+    assert post(client, collectivite, "renommer", jalon=str(jalon.pk), nom="Printemps") == 302
+    assert models.Jalon.objects.get().nom == "Printemps"
+    assert post(client, collectivite, "renommer", jalon=str(jalon.pk), nom="") == 400
+    assert post(client, collectivite, "supprimer", jalon=str(jalon.pk)) == 302
+    assert not models.Jalon.objects.exists()
+    lecteur = make_member(collectivite, Role.LECTURE, "lea").user
+    assert post(logged_in(lecteur), collectivite, "supprimer", jalon="1") == 403

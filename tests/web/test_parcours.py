@@ -365,3 +365,57 @@ def test_a_whole_parcours_on_the_official_cae_freezes_jalons_that_read_back_exac
     assert decided.labels[-1].etoile == post.etoile((0.0, 0.35, 0.5, 0.65, 0.75)) == 5
     assert decided.labels[-1].pct_fait == round(100 * post.fait, 1)
     assert services.parcours_of(collectivite, "cae") == decided
+
+
+def test_a_free_jalon_is_renamed_or_deleted_but_not_those_of_the_parcours(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    everything_fait(collectivite, editor)
+    libre = services.figer_jalon(collectivite, editor.user, "cae", "Brouillon", le=date(2026, 1, 2))
+    assert services.renommer_jalon(collectivite, editor.user, libre.pk, " Printemps ").nom == "Printemps"
+    services.supprimer_jalon(collectivite, editor.user, libre.pk)
+    assert not models.Jalon.objects.filter(pk=libre.pk).exists()
+    entries = HistoryEntry.objects.filter(kind=Kind.JALON).order_by("id")
+    assert [(e.previous and e.previous["nom"], e.new and e.new["nom"]) for e in entries] == [
+        (None, "Brouillon"),
+        ("Brouillon", "Printemps"),
+        ("Printemps", None),
+    ]
+
+    # A jalon the commission judged is kept; those of the parcours cannot be renamed nor deleted.
+    judged = services.figer_jalon(collectivite, editor.user, "cae", "Dossier", le=date(2026, 1, 3))
+    services.demander(
+        collectivite,
+        editor.user,
+        "cae",
+        sujet="labellisation",
+        etoile=1,
+        document=DOCUMENT,
+        le=date(2026, 1, 3),
+    )
+    services.decider(collectivite, staff_user(), "cae", True, judged.pk, le=date(2026, 1, 10))
+    assert models.Decision.objects.get().jalon == judged
+    with pytest.raises(InputError) as kept:
+        services.supprimer_jalon(collectivite, editor.user, judged.pk)
+    assert kept.value.reason == "le jalon « Dossier » a été jugé par la commission : il est gardé."
+    pre = models.Jalon.objects.create(
+        collectivite=collectivite,
+        referentiel="cae",
+        version=judged.version,
+        nom="Pré-audit",
+        genre="pre_audit",
+        le=date(2026, 2, 1),
+        noeuds=judged.noeuds,
+        statuts=judged.statuts,
+    )
+    before = snapshot(collectivite)
+    for attempt in (
+        lambda: services.renommer_jalon(collectivite, editor.user, pre.pk, "Autre"),
+        lambda: services.supprimer_jalon(collectivite, editor.user, pre.pk),
+    ):
+        with pytest.raises(InputError) as protected:
+            attempt()
+        assert "est fait par le parcours de labellisation : il ne peut être ni renommé ni supprimé" in (
+            protected.value.reason
+        )
+    assert snapshot(collectivite) == before

@@ -138,6 +138,8 @@ class Decision(models.Model):
     le = models.DateField()
     obtenu = models.BooleanField()
     par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The jalon the commission judged when there was no audit (the 1st star); the post-audit one otherwise.
+    jalon = models.ForeignKey(Jalon, null=True, on_delete=models.PROTECT, related_name="+")
 
     def __str__(self) -> str:
         return f"décision du {self.le}: {'obtenu' if self.obtenu else 'refusé'}"

@@ -328,6 +328,7 @@ def _store(
     before: engine.Parcours,
     after: engine.Parcours,
     document: str,
+    jalon_id: int | None,
 ) -> dict[str, Any]:
     """Write what ``after`` changed from ``before`` (the current cycle's rows); what changed, for the
     history."""
@@ -392,8 +393,10 @@ def _store(
         if a.rapport != b.rapport:
             done["rapport"] = a.rapport
     if before.decision is None and after.decision is not None:
+        audited = getattr(row, "audit", None)
+        judged = audited.post_audit_id if audited is not None and audited.post_audit_id else jalon_id
         models.Decision.objects.create(
-            cycle=row, le=after.decision.le, obtenu=after.decision.obtenu, par=user
+            cycle=row, le=after.decision.le, obtenu=after.decision.obtenu, par=user, jalon_id=judged
         )
         done["obtenu"] = after.decision.obtenu
     for label in after.labels[len(before.labels) :]:
@@ -421,6 +424,7 @@ def _agir(
     build: Build,
     le: date | None,
     document: str = "",
+    jalon_id: int | None = None,
 ) -> engine.Parcours:
     """One transition, through the write primitive: the parcours read under the collectivité's lock,
     the engine's decision, the new state stored and its history entry; a refusal writes nothing."""
@@ -436,7 +440,7 @@ def _agir(
             after = engine.transition(before, action, acteur=acteur, le=le, regles=regles)
         except engine.TransitionRefusee as error:
             raise _refus(error, action.code) from None
-        done = _store(w, user, row, before, after, document)
+        done = _store(w, user, row, before, after, document, jalon_id)
         w.record(
             Kind.PARCOURS,
             f"parcours {referentiel_id}",
@@ -591,7 +595,14 @@ def decider(
 ) -> engine.Parcours:
     """The commission's decision (staff); ``jalon_id``: the jalon judged when there was no audit."""
     judged = None if jalon_id is None else jalon_value(jalon_of(collectivite, jalon_id))
-    return _agir(collectivite, user, referentiel_id, lambda w, p, r, j: engine.Decider(obtenu, judged), le)
+    return _agir(
+        collectivite,
+        user,
+        referentiel_id,
+        lambda w, p, r, j: engine.Decider(obtenu, judged),
+        le,
+        jalon_id=jalon_id,
+    )
 
 
 def nouveau_cycle(
@@ -629,6 +640,42 @@ def figer_jalon(
         row = _store_jalon(w, collectivite.pk, user, jalon)
         w.record(Kind.JALON, f"jalon {referentiel_id}", None, {"id": row.pk, "nom": nom, "le": le})
     return row
+
+
+def _jalon_row(collectivite: Collectivite, jalon_id: int) -> tuple[models.Jalon, dict[str, Any]]:
+    row = jalon_of(collectivite, jalon_id)
+    return row, {"id": row.pk, "nom": row.nom, "le": row.le}
+
+
+def renommer_jalon(collectivite: Collectivite, user: User, jalon_id: int, nom: str) -> models.Jalon:
+    """A free jalon's new name (an éditeur); those of the parcours are its record: refused."""
+    _editeur(user, collectivite, "Renommer un jalon")
+    nom = _check_nom("nom", nom)
+    with change(collectivite.pk, user.pk) as w:
+        row, previous = _jalon_row(collectivite, jalon_id)
+        try:
+            renamed = engine_jalons.renommer(jalon_value(row), nom)
+        except ValueError as error:
+            raise InputError("nom", str(error).removeprefix("nom : ")) from None
+        if renamed.nom != row.nom:
+            row.nom = renamed.nom
+            row.save(update_fields=["nom"])
+            w.record(Kind.JALON, f"jalon {row.referentiel}", previous, {**previous, "nom": row.nom})
+    return row
+
+
+def supprimer_jalon(collectivite: Collectivite, user: User, jalon_id: int) -> None:
+    """Delete a free jalon (an éditeur); not one of the parcours, nor one a commission judged."""
+    _editeur(user, collectivite, "Supprimer un jalon")
+    with change(collectivite.pk, user.pk) as w:
+        row, previous = _jalon_row(collectivite, jalon_id)
+        refused = engine_jalons.protection(jalon_value(row))
+        if refused is not None:
+            raise InputError("jalon", refused)
+        if models.Decision.objects.filter(jalon=row).exists():
+            raise InputError("jalon", f"le jalon « {row.nom} » a été jugé par la commission : il est gardé.")
+        row.delete()
+        w.record(Kind.JALON, f"jalon {row.referentiel}", previous, None)
 
 
 def jalon_maintenant(collectivite: Collectivite, referentiel_id: str) -> engine_jalons.Jalon:

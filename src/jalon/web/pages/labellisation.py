@@ -254,6 +254,15 @@ def _act(request: HttpRequest, c: Collectivite, ref_id: str, code: str) -> str:
     if code == "figer":
         row = services.figer_jalon(c, user, ref_id, post.get("nom", ""))
         return f"Jalon « {row.nom} » figé."
+    if code in ("renommer", "supprimer"):
+        jalon = post.get("jalon", "")
+        if not jalon.isdigit():
+            raise InputError("jalon", f"jalon inconnu : {jalon!r}")
+        if code == "supprimer":
+            services.supprimer_jalon(c, user, int(jalon))
+            return "Jalon supprimé."
+        row = services.renommer_jalon(c, user, int(jalon), post.get("nom", ""))
+        return f"Jalon renommé « {row.nom} »."
     if code == "pilote":
         services.nommer_pilote(c, user, post.get("action_id", ""), post.get("pilote", ""))
         return "Pilote nommé."
