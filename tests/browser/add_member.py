@@ -1,6 +1,7 @@
 """Run in a subprocess beside a running ``jalon serve``: the demo collectivité's id, and a new member of it.
 
-Usage: ``python add_member.py DATA_DIR [USERNAME PASSWORD ROLE]``; prints ``{"collectivite_id": …}``.
+Usage: ``python add_member.py DATA_DIR [USERNAME PASSWORD ROLE]``; prints ``{"collectivite_id": …}``. ROLE
+``staff`` makes a staff account, ``aucun`` an account, neither a member.
 The server's SQLite database (WAL) is shared; the browser tests never touch Django in their own process.
 """
 
@@ -22,8 +23,10 @@ def main(data_dir: Path, member: list[str]) -> None:
     collectivite = Collectivite.objects.get(nom=DEMO_NOM)
     if member:
         username, password, role = member
-        user = User.objects.create_user(username=username, password=password)
-        Membership.objects.create(user=user, collectivite=collectivite, role=role)
+        # « staff »: the platform's staff, not a member; « aucun »: an account that is not a member.
+        user = User.objects.create_user(username=username, password=password, is_staff=role == "staff")
+        if role not in ("staff", "aucun"):
+            Membership.objects.create(user=user, collectivite=collectivite, role=role)
     print(json.dumps({"collectivite_id": collectivite.pk}))
 
 

@@ -66,6 +66,7 @@ def test_every_page_fits_a_360_px_screen(browser: Browser, server: JalonServer) 
         f"{c}/discussions/",
         f"{c}/membres/",
         f"{c}/parametres/",
+        f"{c}/labellisation/",
         "/jetons/",
     ):
         page.goto(server.url(path))

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "jalon.web.collectivites",
     "jalon.web.statuts",
     "jalon.web.discussions",
+    "jalon.web.labellisation",
     "jalon.web.pages",
 ]
 

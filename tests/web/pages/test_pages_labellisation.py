@@ -52,7 +52,7 @@ def test_at_zero_the_dashboard_says_no_star_is_obtained_and_lists_what_the_first
         "Les référents climat de chaque collectivité sont connus : 0 % fait ; attendu 100 % fait" in missing
     )
     assert "0 % fait, 0 % programmé ; attendu 100 % fait, ou 100 % fait et programmé" in missing
-    assert "Conditions de la demande (document signé, pilotes) : à venir." in page
+    assert "page Labellisation</a>" in page and f'href="/c/{collectivite.pk}/labellisation/#ref-cae"' in page
     assert "Marge conseillée : 3 % au-dessus du seuil" in page
 
 

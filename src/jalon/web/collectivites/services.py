@@ -219,6 +219,12 @@ def member_of(user: AnyUser, collectivite_id: int) -> tuple[Collectivite, str] |
         return member_of_row(cursor.fetchone())
 
 
+def role_of(user: AnyUser, collectivite: Collectivite) -> str | None:
+    """The user's role in the collectivité, None when not a member."""
+    found = member_of(user, collectivite.pk)
+    return None if found is None else found[1]
+
+
 def revoke_invitation(collectivite: Collectivite, invitation_id: int) -> bool:
     """Delete an unused invitation of this collectivité (its link stops working); False if none."""
     deleted, _ = Invitation.objects.filter(

@@ -23,6 +23,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from jalon.labellisation.parcours import TRANSITIONS, Etat, nom_etoile
 from jalon.referentiel.model import Action, Referentiels
 from jalon.web.collectivites.models import Collectivite, Localisation, Role, TypeCollectivite
 from jalon.web.errors import InputError
@@ -93,7 +94,34 @@ def valeur(refs: Referentiels, entry: HistoryEntry, value: Any, other: Any) -> s
         return _identite(value, other)
     if entry.kind == Kind.MEMBRE:
         return "Non membre" if value is None else dict(Role.choices).get(value, str(value))
-    return str(value) if value else "(vide)"  # explication, justification, nom
+    if entry.kind == Kind.PARCOURS:
+        return _parcours(value)
+    if entry.kind == Kind.JALON:
+        return "(aucun)" if value is None else f"« {value.get('nom')} » figé le {_jour(value.get('le'))}"
+    return str(value) if value else "(vide)"  # explication, justification, nom, pilote
+
+
+def _jour(iso: Any) -> str:
+    try:
+        return date.fromisoformat(str(iso)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(iso)
+
+
+def _parcours(value: Any) -> str:
+    """A step of the parcours de labellisation: the transition and the state it leads to."""
+    if not isinstance(value, dict):
+        return str(value)
+    etat = (
+        Etat(value["etat"]).libelle if value.get("etat") in Etat.__members__.values() else value.get("etat")
+    )
+    regle = TRANSITIONS.get(value.get("action", ""))
+    text = f"{regle.libelle} : {etat}" if regle is not None else f"{etat}"
+    if value.get("auditeur"):
+        text += f" (auditeur : {value['auditeur']})"
+    if value.get("label"):
+        text += f", {nom_etoile(value['label'])} obtenue"
+    return f"{text} (cycle {value.get('cycle')})"
 
 
 # -- the list -------------------------------------------------------------------------------------
@@ -142,6 +170,10 @@ def _ligne(
         url = reverse("questionnaire", args=(c.pk,)) + f"#question-{e.subject}"
     elif e.kind == Kind.IDENTITE:
         label, url = "Identité de la collectivité", reverse("parametres", args=(c.pk,))
+    elif e.kind in (Kind.PARCOURS, Kind.JALON, Kind.PILOTE):
+        quoi = {Kind.PARCOURS: "Parcours de labellisation", Kind.JALON: "Jalon", Kind.PILOTE: "Pilote"}
+        label = f"{quoi[Kind(e.kind)]} ({e.subject.split(' ', 1)[-1]})"
+        url = reverse("labellisation", args=(c.pk,))
     return Ligne(
         id=e.pk,
         at=e.at,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -14,11 +15,14 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from jalon.labellisation.checklist import Checklist, checklist
+from jalon.labellisation.parcours import label_en_vigueur
 from jalon.referentiel.model import CATEGORIES, Action, Referentiel
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of
+from jalon.web.labellisation.services import parcours_of
 from jalon.web.pages.common import (
     PREREQUIS,
     bar_html,
@@ -191,6 +195,15 @@ def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
             # Strengths and weaknesses against the next star's threshold (the last star's past it).
             prochain = found.prochain_seuil
             seuil = 100 * (prochain if prochain is not None else engine.criteres.etoiles[-1])
+        # The star obtained: a label in force, never the score alone.
+        en_vigueur = label_en_vigueur(parcours_of(c, ref_id), timezone.localdate())
+        obtenue = None
+        if en_vigueur is not None:
+            fin = (en_vigueur.fin_validite - timedelta(days=1)).strftime("%d/%m/%Y")
+            obtenue = (
+                f"{ordinal(en_vigueur.etoile)} étoile, le {en_vigueur.obtenu_le.strftime('%d/%m/%Y')} "
+                f"(valable jusqu'au {fin} inclus)"
+            )
         axes = _axes(referentiel, scores)
         forts, faibles = forts_et_faibles(axes, seuil) if seuil is not None else ([], [])
         rows.append(
@@ -199,6 +212,7 @@ def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
                 "scores": s,
                 "bars": bars(s),
                 "label": label,
+                "obtenue": obtenue,
                 "axes": axes,
                 "forts": forts,
                 "faibles": faibles,

@@ -88,6 +88,11 @@ class Kind(models.TextChoices):
     # The name and the members' roles change no score: their own kinds, which the replay skips.
     NOM = "nom", "Nom"
     MEMBRE = "membre", "Membre"  # subject: the username; previous / new: the role, None when not a member
+    # The parcours de labellisation change no score either (subject: « parcours <référentiel> »,
+    # « jalon <référentiel> », « pilote <action id> »); previous / new: what the transition changed.
+    PARCOURS = "parcours", "Parcours de labellisation"
+    JALON = "jalon", "Jalon"
+    PILOTE = "pilote", "Pilote"
 
 
 class HistoryEntry(models.Model):

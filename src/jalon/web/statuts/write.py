@@ -92,6 +92,10 @@ class Scored:
     def score(self, action_id: str) -> dict[str, ScoreValue]:
         return self.live.score(action_id)
 
+    def as_dict(self) -> dict[str, dict[str, ScoreValue]]:
+        """The rounded scores of every node."""
+        return self.live.as_dict()
+
 
 def _live(
     referentiel: Referentiel, statuts: Mapping[str, StatutValue], consequences: Mapping[str, Consequence]
