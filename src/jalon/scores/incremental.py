@@ -55,23 +55,15 @@ class LiveScores:
         t = tree
         self._children = t.children
         self._parent = t.parent_list
-        self._depth = [int(d) for d in t.depth[: t.n]]
+        # The tree's structure as lists, shared by every LiveScores of the tree (read only).
+        self._depth = t.depth_list
         self._leaf = [not c for c in t.children]
-        self._leaf_count = t.leaf_count[: t.n].tolist()
-        self._points = t.points[: t.n].tolist()
-        self._mesure = [self._mesure_of(i) for i in range(t.n)]
+        self._leaf_count = t.leaf_count_list
+        self._points = t.points_list
+        self._mesure = t.mesure_list
         self._reload(compute_scores(tree, self.statuts, self.consequences))
 
     # -- state ---------------------------------------------------------------------------------
-
-    def _mesure_of(self, i: int) -> int:
-        """The ancestor at the mesure level (or -1 above it)."""
-        level = self.tree.action_level
-        if self._depth[i] < level:
-            return -1
-        while self._depth[i] > level:
-            i = self._parent[i]
-        return i
 
     def _reload(self, s: Scores) -> None:
         n = self.tree.n

@@ -94,6 +94,35 @@ class ScoringTree:
     def parent_list(self) -> list[int]:
         return [int(p) for p in self.parent[: self.n]]
 
+    # Plain lists of the tree's arrays, built once per tree for ``LiveScores`` (which reads them one
+    # element at a time, faster from lists); never changed.
+
+    @cached_property
+    def depth_list(self) -> list[int]:
+        return [int(d) for d in self.depth[: self.n]]
+
+    @cached_property
+    def leaf_count_list(self) -> list[float]:
+        return self.leaf_count[: self.n].tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def points_list(self) -> list[float]:
+        return self.points[: self.n].tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def mesure_list(self) -> list[int]:
+        """Each node's ancestor at the mesure level (itself at that level), -1 above it."""
+        depth, parent, level = self.depth_list, self.parent_list, self.action_level
+        out = []
+        for i in range(self.n):
+            if depth[i] < level:
+                out.append(-1)
+                continue
+            while depth[i] > level:
+                i = parent[i]
+            out.append(i)
+        return out
+
 
 def build_scoring_tree(referentiel: Referentiel) -> ScoringTree:
     actions = referentiel.actions
