@@ -363,8 +363,12 @@ def run_one(name: str, database: str, args: argparse.Namespace) -> dict[str, flo
         with servers(
             args.instances, database, data_dir, args.referentiels, args.workers, args.threads
         ) as ports:
+            # Client n writes collectivité n mod C. Through instance n mod P by default, which (C a
+            # multiple of P) sends every client of a collectivité to the same instance, as a load
+            # balancer with affinity would; --spread sends them to all of them.
+            spread = len(collectivites) if args.spread else 1
             clients = [
-                (token, collectivites[n % len(collectivites)], ports[n % len(ports)])
+                (token, collectivites[n % len(collectivites)], ports[(n // spread) % len(ports)])
                 for n, token in enumerate(tokens)
             ]
             # Same identity, so the same tâches are désactivé in every collectivité.
@@ -400,6 +404,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="server processes (default: jalon's)")
     parser.add_argument("--threads", type=int, default=None, help="threads per process (default: jalon's)")
     parser.add_argument("--instances", type=int, default=1, help="jalon serve instances on one database")
+    parser.add_argument(
+        "--spread",
+        action="store_true",
+        help="with --instances: the clients of one collectivité spread over every instance (no affinity)",
+    )
     parser.add_argument("--think", type=float, default=0.0, help="seconds a client pauses after a read")
     parser.add_argument(
         "--realistic", action="store_true", help="200 editors over 50 collectivités, 1 s of thought"
