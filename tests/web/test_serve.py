@@ -32,7 +32,7 @@ import pytest
 import jalon
 from jalon.loading import DEMO_DIR, load
 from tests.postgres import LOCAL_POSTGRES_PORT, throwaway_database
-from tests.web.test_concurrency import ACTIONS
+from tests.web.statuts.test_concurrency import ACTIONS
 
 # Each test starts `jalon serve` and its workers in other processes.
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, Kind, ScoreSet
 from tests.web.conftest import Member, count_rescorings, make_collectivite, make_member
-from tests.web.test_statuts import full_evaluation
+from tests.web.statuts.test_statuts import full_evaluation
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response

@@ -17,9 +17,8 @@ from jalon.web.errors import InputError
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services, sql
 from jalon.web.statuts.models import HistoryEntry, ScoreSet, StatutRecord
-
-from .conftest import Member, count_evaluations, make_collectivite
-from .test_statuts import full_evaluation
+from tests.web.conftest import Member, count_evaluations, make_collectivite
+from tests.web.statuts.test_statuts import full_evaluation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 postgresql_only = pytest.mark.skipif(

@@ -14,9 +14,8 @@ from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services
 from jalon.web.statuts.history import scores_at, state_at
 from jalon.web.statuts.models import HistoryEntry, ScoreSet
-
-from .conftest import Member, make_collectivite, make_member
-from .test_statuts import full_evaluation
+from tests.web.conftest import Member, make_collectivite, make_member
+from tests.web.statuts.test_statuts import full_evaluation
 
 pytestmark = pytest.mark.django_db
 

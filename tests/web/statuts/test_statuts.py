@@ -13,8 +13,7 @@ from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import loaded_version
 from jalon.web.statuts import services
 from jalon.web.statuts.models import HistoryEntry, Reponse, ScoreSet, StatutRecord
-
-from .conftest import Member, make_collectivite
+from tests.web.conftest import Member, make_collectivite
 
 pytestmark = pytest.mark.django_db
 

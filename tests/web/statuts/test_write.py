@@ -11,9 +11,8 @@ from jalon.web.collectivites.services import change_role
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services, write
 from jalon.web.statuts.models import HistoryEntry, Kind, ScoreSet
-
-from .conftest import Member, count_evaluations, make_collectivite, make_member
-from .test_statuts import full_evaluation
+from tests.web.conftest import Member, count_evaluations, make_collectivite, make_member
+from tests.web.statuts.test_statuts import full_evaluation
 
 pytestmark = pytest.mark.django_db(transaction=True)  # commits: what is remembered is put back on commit
 

@@ -18,9 +18,8 @@ from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services, write
 from jalon.web.statuts.models import HistoryEntry, Reponse, ScoreSet, StatutRecord
-
-from .conftest import Member, count_evaluations, make_member
-from .test_statuts import full_evaluation
+from tests.web.conftest import Member, count_evaluations, make_member
+from tests.web.statuts.test_statuts import full_evaluation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,6 +56,7 @@ def put(url: str, token: str, body: dict[str, Any]) -> tuple[int, Any]:
         return response.status, json.loads(response.read())
 
 
+@pytest.mark.slow  # a live server and 200 writes: seconds, more on a loaded machine
 def test_twenty_concurrent_writers_lose_nothing(
     live_server: LiveServer, version: ReferentielVersion, collectivite: Collectivite
 ) -> None:
