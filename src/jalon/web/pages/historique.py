@@ -174,8 +174,8 @@ def _ligne(
         # « pilote <action id> », « service <action id> »: the mesure page's « Pilotes et services »
         target = e.subject.split(" ", 1)[-1]
         ref_id, action = actions[target]
-        quoi = "Pilote" if e.kind == Kind.PILOTE else "Service"
-        label, code = f"{quoi} de {action.identifiant} {action.nom}".strip(), target
+        quel = "Pilote" if e.kind == Kind.PILOTE else "Service"
+        label, code = f"{quel} de {action.identifiant} {action.nom}".strip(), target
         url = reverse("mesure", args=(c.pk, mesure_of(refs.referentiels[ref_id], target))) + "#pilotes"
     elif e.kind == Kind.SERVICE:
         label = "Service de la collectivité (créé)"
