@@ -462,6 +462,8 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
             return False
         if categorie and _categorie(referentiel, action.id) != categorie:
             return False
+        if (pilote or service) and action.depth < referentiel.action_level:
+            return False  # an axe is shown around the mesures that match, never for its own sake
         if pilote and pilote not in pilotes_below[action.id]:
             return False
         if service and service not in services_below[action.id]:
