@@ -13,7 +13,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 
-from jalon.web.collectivites.models import Collectivite, Role
+from jalon.web.collectivites.models import Collectivite, Membership, Role
+from jalon.web.collectivites.services import remove_member
 from jalon.web.errors import InputError
 from jalon.web.labellisation import models, pilotes, services
 from jalon.web.labellisation.services import ParcoursRefuse
@@ -365,3 +366,22 @@ def test_an_unknown_pilote_or_service_in_the_tree_filter_is_said_in_french(
     html = response.content.decode()
     assert "pilote : aucun pilote &#x27;m999&#x27; dans ce référentiel" in html
     assert "service : service inconnu &#x27;abc&#x27;" in html
+
+
+def test_a_member_who_leaves_stays_pilote_and_is_said_to_have_left(
+    collectivite: Collectivite, editor: Member, camille: Member
+) -> None:
+    admin = make_member(collectivite, Role.ADMIN, "ada").user
+    pilotes.ajouter_pilote(collectivite, editor.user, MESURE, membre=camille.user.pk)
+    remove_member(
+        collectivite, admin, Membership.objects.get(user=camille.user, collectivite=collectivite).pk
+    )
+    [found] = pilotes.pilotes_by_action(collectivite)[MESURE]
+    assert found.libelle == "Camille Martin (ancien membre)"
+    assert 'Camille Martin <span class="muted">(ancien membre)</span>' in block(
+        page(logged_in(editor), collectivite)
+    )
+    # Not offered any more, and not chosen again.
+    assert f'<option value="{camille.user.pk}">' not in block(page(logged_in(editor), collectivite))
+    with pytest.raises(InputError):
+        pilotes.ajouter_pilote(collectivite, editor.user, SOUS_MESURE, membre=camille.user.pk)

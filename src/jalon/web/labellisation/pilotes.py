@@ -41,14 +41,15 @@ class PiloteVue:
     action_id: str
     nom: str
     email: str
-    membre: bool
+    membre: bool  # a member chosen (not a name typed)
     cle: str
+    parti: bool = False  # a member chosen who is no longer one
 
     @property
     def libelle(self) -> str:
         """The pilote as the history and the pages write it."""
         if self.membre:
-            return f"{self.nom} (membre)"
+            return f"{self.nom} ({'ancien membre' if self.parti else 'membre'})"
         return f"{self.nom} <{self.email}>" if self.email else self.nom
 
 
@@ -56,19 +57,28 @@ def display_name(user: User) -> str:
     return user.get_full_name().strip() or user.username
 
 
-def _vue(row: models.Pilote, users: dict[int, User]) -> PiloteVue:
+def _vue(row: models.Pilote, users: dict[int, User], members: set[int]) -> PiloteVue:
     if row.user_id is not None:
         user = users.get(row.user_id)
-        nom = display_name(user) if user is not None else f"membre {row.user_id}"
-        return PiloteVue(row.pk, row.action_id, nom, "", True, f"m{row.user_id}")
+        nom = display_name(user) if user is not None else f"compte {row.user_id}"
+        # A member who has left the collectivité stays its pilote until taken off: said so.
+        membre = row.user_id in members
+        return PiloteVue(row.pk, row.action_id, nom, "", True, f"m{row.user_id}", not membre)
     return PiloteVue(row.pk, row.action_id, row.nom, row.email, False, f"n{row.nom}")
 
 
 def _vues(rows: Iterable[models.Pilote]) -> list[PiloteVue]:
     rows = list(rows)
     ids = {r.user_id for r in rows if r.user_id is not None}
-    users = {u.pk: u for u in User.objects.filter(pk__in=ids)} if ids else {}
-    return [_vue(r, users) for r in rows]
+    if not ids:
+        return [_vue(r, {}, set()) for r in rows]
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids)}
+    members = set(
+        Membership.objects.filter(collectivite_id=rows[0].collectivite_id, user_id__in=ids).values_list(
+            "user_id", flat=True
+        )
+    )
+    return [_vue(r, users, members) for r in rows]
 
 
 # -- reading --------------------------------------------------------------------------------------------
