@@ -173,7 +173,7 @@ def test_the_history_lists_the_steps_of_the_parcours_in_french(
     assert "Demander la labellisation ou l&#x27;audit : demande envoyée (cycle 1)" in html
     assert "non demandée (cycle 1)" in html
     assert "Jalon (cae)" in html and "« Dossier » figé le" in html
-    assert f"Pilote ({PILOTES[0]})" in html and "Camille Martin" in html
+    assert "Pilote de 6.1.2.1.1 " in html and "Camille Martin" in html  # linked to its mesure
     assert f'href="/c/{collectivite.pk}/labellisation/"' in html
 
 

@@ -1,6 +1,7 @@
 """What the web stores of the parcours de labellisation (docs/parcours.md, « What the web stores »): one
 row per cycle of a collectivité × référentiel, its demande, audit and decision, the labels obtained
-(kept across cycles), the jalons (frozen states, never updated) and the pilotes a demande needs.
+(kept across cycles), the jalons (frozen states, never updated), and the pilotes and services of the
+mesures (a demande needs pilotes).
 
 Written by ``labellisation/services.py`` alone, through the write primitive; read back into the engine's
 immutable values (``jalon.labellisation.parcours``, ``jalons``)."""
@@ -165,19 +166,66 @@ class Label(models.Model):
 
 
 class Pilote(models.Model):
-    """A person who pilots an action (a member or a named person who is not): a demande with an audit
-    needs pilotes on the actions the criteria file names."""
+    """A person who pilots an action: a member (``user``, ``nom`` empty) or a named person who is not
+    one (``nom``, an optional ``email``). Put on the mesures (and their sous-mesures) by the mesure
+    page; a demande with an audit needs pilotes on the actions the criteria file names (a pilote of an
+    action counts for what is below it)."""
 
     collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="pilotes")
     action_id = models.CharField(max_length=100)
-    nom = models.CharField(max_length=200)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    nom = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
 
     class Meta:
+        ordering = ("id",)
         constraints = (
             models.UniqueConstraint(
-                fields=["collectivite", "action_id", "nom"], name="one_pilote_name_per_action"
+                fields=["collectivite", "action_id", "nom"],
+                condition=models.Q(user__isnull=True),
+                name="one_pilote_name_per_action",
+            ),
+            models.UniqueConstraint(
+                fields=["collectivite", "action_id", "user"],
+                condition=models.Q(user__isnull=False),
+                name="one_member_pilote_per_action",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(user__isnull=False) & models.Q(nom="") & models.Q(email=""))
+                | (models.Q(user__isnull=True) & ~models.Q(nom="")),
+                name="pilote_member_or_named",
             ),
         )
 
     def __str__(self) -> str:
-        return f"{self.nom} ({self.action_id})"
+        return f"{self.nom or self.user_id} ({self.action_id})"
+
+
+class Service(models.Model):
+    """A service of the collectivité (« Service environnement »), named once and put on any mesure."""
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="services")
+    nom = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ("nom", "id")
+        constraints = (models.UniqueConstraint(fields=["collectivite", "nom"], name="one_service_name"),)
+
+    def __str__(self) -> str:
+        return self.nom
+
+
+class ServiceAction(models.Model):
+    """A service put on an action (a mesure or a sous-mesure)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="actions")
+    action_id = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = (
+            models.UniqueConstraint(fields=["service", "action_id"], name="one_service_per_action"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.service_id} ({self.action_id})"

@@ -30,7 +30,7 @@ from jalon.referentiel.model import Criteres, Referentiel, Referentiels
 from jalon.web.collectivites.models import WRITE_ROLES, Collectivite
 from jalon.web.collectivites.services import role_of
 from jalon.web.errors import InputError
-from jalon.web.labellisation import models
+from jalon.web.labellisation import models, pilotes
 from jalon.web.referentiels.services import current_loaded
 from jalon.web.statuts.models import Explication, Kind, Reponse
 from jalon.web.statuts.services import scores, statuts_of
@@ -231,13 +231,8 @@ def labels_of(collectivite: Collectivite, referentiel_id: str) -> list[models.La
 
 
 def pilotes_of(collectivite: Collectivite) -> dict[str, list[str]]:
-    """Action id → the names of its pilotes."""
-    found: dict[str, list[str]] = {}
-    for action_id, nom in models.Pilote.objects.filter(collectivite=collectivite).values_list(
-        "action_id", "nom"
-    ):
-        found.setdefault(action_id, []).append(nom)
-    return found
+    """Action id → its pilotes as shown (members and named people)."""
+    return {a: [p.libelle for p in found] for a, found in pilotes.pilotes_by_action(collectivite).items()}
 
 
 def checklist_of(collectivite: Collectivite, referentiel_id: str, document: bool | None) -> Checklist:
@@ -249,7 +244,7 @@ def checklist_of(collectivite: Collectivite, referentiel_id: str, document: bool
         scores(collectivite, referentiel_id),
         statuts_of(collectivite, referentiel_id),
         document=document,
-        pilotes=set(pilotes_of(collectivite)),
+        pilotes=pilotes.actions_pilotees(collectivite.pk, loaded),
     )
 
 
@@ -491,11 +486,7 @@ def demander(
             scored.as_dict(),
             {a: statut_of(v) for a, v in scored.statuts.items()},
             document=bool(lien),
-            pilotes=set(
-                models.Pilote.objects.filter(collectivite_id=w.collectivite_id).values_list(
-                    "action_id", flat=True
-                )
-            ),
+            pilotes=pilotes.actions_pilotees(w.collectivite_id, loaded),
         )
         return engine.Demander(etoile, engine.Sujet(sujet), found, cot)
 
@@ -692,17 +683,8 @@ def jalon_maintenant(collectivite: Collectivite, referentiel_id: str) -> engine_
 
 
 def nommer_pilote(collectivite: Collectivite, user: User, action_id: str, nom: str) -> None:
-    """Name a pilote of an action (an éditeur), with its history entry."""
-    _editeur(user, collectivite, "Nommer un pilote")
-    nom = _check_nom("pilote", nom)
-    version, loaded = current_loaded()
-    if not any(action_id in r.actions for r in loaded.referentiels.values()):
-        raise InputError("action_id", f"action inconnue : {action_id!r}")
-    with change(collectivite.pk, user.pk, version, loaded) as w:
-        if models.Pilote.objects.filter(collectivite=collectivite, action_id=action_id, nom=nom).exists():
-            return
-        models.Pilote.objects.create(collectivite=collectivite, action_id=action_id, nom=nom)
-        w.record(Kind.PILOTE, f"pilote {action_id}", None, nom)
+    """Name a pilote of an action who is not a member (an éditeur), with its history entry."""
+    pilotes.ajouter_pilote(collectivite, user, action_id, nom=nom)
 
 
 @dataclass(frozen=True)

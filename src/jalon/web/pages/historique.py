@@ -170,6 +170,15 @@ def _ligne(
         url = reverse("questionnaire", args=(c.pk,)) + f"#question-{e.subject}"
     elif e.kind == Kind.IDENTITE:
         label, url = "Identité de la collectivité", reverse("parametres", args=(c.pk,))
+    elif e.kind in (Kind.PILOTE, Kind.SERVICE) and e.subject.split(" ", 1)[-1] in actions:
+        # « pilote <action id> », « service <action id> »: the mesure page's « Pilotes et services »
+        target = e.subject.split(" ", 1)[-1]
+        ref_id, action = actions[target]
+        quel = "Pilote" if e.kind == Kind.PILOTE else "Service"
+        label, code = f"{quel} de {action.identifiant} {action.nom}".strip(), target
+        url = reverse("mesure", args=(c.pk, mesure_of(refs.referentiels[ref_id], target))) + "#pilotes"
+    elif e.kind == Kind.SERVICE:
+        label = "Service de la collectivité (créé)"
     elif e.kind in (Kind.PARCOURS, Kind.JALON, Kind.PILOTE):
         quoi = {Kind.PARCOURS: "Parcours de labellisation", Kind.JALON: "Jalon", Kind.PILOTE: "Pilote"}
         label = f"{quoi[Kind(e.kind)]} ({e.subject.split(' ', 1)[-1]})"

@@ -73,6 +73,16 @@ def _usernames(ids: frozenset[str]) -> list[str]:
     return sorted(found)
 
 
+def _line(referentiel: Referentiel, action_id: str) -> list[str]:
+    """The action and the actions above it, down to its mesure."""
+    line = [action_id]
+    action = referentiel.actions[action_id]
+    while action.parent is not None and action.depth > referentiel.action_level:
+        action = referentiel.actions[action.parent]
+        line.append(action.id)
+    return line
+
+
 def _bloc(
     c: Collectivite,
     user: Any,
@@ -125,7 +135,9 @@ def _bloc(
             {
                 "action_id": a,
                 "nom": f"{referentiel.actions[a].identifiant} {referentiel.actions[a].nom}",
-                "pilotes": named.get(a, []),
+                # Its own pilotes and those of the actions above it, down to its mesure, which pilot it too.
+                "pilotes": [n for b in _line(referentiel, a) for n in named.get(b, [])],
+                "mesure": _line(referentiel, a)[-1],
             }
             for a in pilotes_needed
             if a in referentiel.actions

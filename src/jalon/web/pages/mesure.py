@@ -1,11 +1,13 @@
 """The mesure page: texts, sous-mesures and tâches with statut controls (htmx), explications,
-discussions, points before / after personnalisation."""
+discussions, points before / after personnalisation, the pilotes and services of the mesure and its
+sous-mesures."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +18,7 @@ from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write
 from jalon.web.discussions.services import discussions_of
 from jalon.web.errors import InputError
+from jalon.web.labellisation import pilotes
 from jalon.web.pages.common import (
     PREREQUIS,
     bars,
@@ -36,7 +39,17 @@ from jalon.web.statuts.models import Avancement, Explication, StatutRecord
 
 # The three % of « Détaillé », as the row's fields name them.
 PCT_FIELDS = (("fait", "% fait"), ("programme", "% programmé"), ("pas_fait", "% pas fait"))
-FIELD_LABELS = {"action_id": "Action", "avancement": "Statut", "texte": "Explication"}
+FIELD_LABELS = {
+    "action_id": "Action",
+    "avancement": "Statut",
+    "texte": "Explication",
+    "membre": "Membre",
+    "nom": "Nom",
+    "email": "E-mail",
+    "pilote": "Pilote",
+    "service": "Service",
+    "pilotage": "Pilotes et services",
+}
 
 
 def _detaille(request: HttpRequest) -> list[int] | None:
@@ -82,6 +95,76 @@ def _write(request: HttpRequest, c: Collectivite, subtree: list[str]) -> str:
     else:
         services.set_statut(c, user_of(request), target, request.POST.get("avancement"), _detaille(request))
     return target
+
+
+PILOTAGE_DONE = {
+    "ajouter_pilote": "Pilote ajouté.",
+    "retirer_pilote": "Pilote retiré.",
+    "ajouter_service": "Service ajouté.",
+    "retirer_service": "Service retiré.",
+}
+
+
+def _pilotage_targets(referentiel: Referentiel, action: Action) -> list[Action]:
+    """What pilotes and services go on from this page: the mesure and its sous-mesures."""
+    return [action, *(referentiel.actions[i] for i in action.children)]
+
+
+def _pilotage(request: HttpRequest, c: Collectivite, targets: list[str]) -> str:
+    """Apply a POST of the « Pilotes et services » block; returns its code (``PILOTAGE_DONE``)."""
+    post = request.POST
+    code = post.get("pilotage", "")
+    user = user_of(request)
+    if code in ("ajouter_pilote", "ajouter_service", "retirer_service"):
+        target = post.get("action_id", "")
+        if target not in targets:
+            raise InputError("action_id", f"{target!r} n'est pas cette mesure ni une de ses sous-mesures")
+        if code == "ajouter_pilote":
+            pilotes.ajouter_pilote(
+                c,
+                user,
+                target,
+                membre=post.get("membre"),
+                nom=post.get("nom", ""),
+                email=post.get("email", ""),
+            )
+        elif code == "ajouter_service":
+            pilotes.ajouter_service(
+                c, user, target, service_id=post.get("service"), nouveau=post.get("nouveau", "")
+            )
+        else:
+            pilotes.retirer_service(c, user, target, post.get("service", ""))
+    elif code == "retirer_pilote":
+        ours = {str(p.id) for found in pilotes.pilotes_by_action(c, targets).values() for p in found}
+        if post.get("pilote", "") not in ours:
+            raise InputError("pilote", f"pilote inconnu sur cette mesure : {post.get('pilote', '')[:40]!r}")
+        pilotes.retirer_pilote(c, user, post["pilote"])
+    else:
+        raise InputError("pilotage", f"opération inconnue {code[:40]!r}")
+    return code
+
+
+def _pilotage_context(
+    c: Collectivite, referentiel: Referentiel, action: Action, writer: bool
+) -> dict[str, Any]:
+    targets = _pilotage_targets(referentiel, action)
+    ids = [t.id for t in targets]
+    by_action = pilotes.pilotes_by_action(c, ids)
+    services_on = pilotes.services_by_action(c, ids)
+    return {
+        "rows": [
+            {
+                "action": t,
+                "label": f"{_kind(referentiel, t)} {t.identifiant}",
+                "pilotes": by_action.get(t.id, []),
+                "services": services_on.get(t.id, []),
+            }
+            for t in targets
+        ],
+        "targets": [(t.id, f"{_kind(referentiel, t).capitalize()} {t.identifiant} {t.nom}") for t in targets],
+        "membres": [(u.pk, pilotes.display_name(u)) for u in pilotes.membres_of(c)] if writer else [],
+        "services": pilotes.services_of(c) if writer else [],
+    }
 
 
 KINDS = ("mesure", "sous-mesure", "tâche")
@@ -357,9 +440,18 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
     error = None
     target = ""
     posted: Mapping[str, str] | None = None
+    pilotage_error = ""
     if request.method == "POST":
         if not can_write(role):
             return HttpResponse("Votre rôle ne permet pas de modifier.", status=403)
+    if request.method == "POST" and "pilotage" in request.POST:
+        targets = [t.id for t in _pilotage_targets(referentiel, action)]
+        try:
+            messages.success(request, PILOTAGE_DONE[_pilotage(request, c, targets)])
+            return redirect(f"{request.path}#pilotes")
+        except InputError as e:
+            pilotage_error = _message(e)
+    elif request.method == "POST":
         try:
             target = _write(request, c, preorder(referentiel, action_id))
             if not is_htmx(request):
@@ -369,7 +461,7 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
             target = request.POST.get("action_id", "")
             posted = request.POST
     context = _live_context(c, role, referentiel, action_id, error, target, posted)
-    status = 400 if error else 200
+    status = 400 if error or pilotage_error else 200
     if is_htmx(request):
         # Only the rows and the scores: htmx swaps them in place (errors included, see base.html).
         return render(request, "pages/mesure_live.html", context, status=status)
@@ -378,6 +470,9 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
             "sections": sections(action.sections),
             "discussions": discussions_of(c, set(context["subtree_ids"])),
             "discussion_targets": [n["action"] for n in context["nodes"]],
+            "pilotage": _pilotage_context(c, referentiel, action, can_write(role)),
+            "pilotage_error": pilotage_error,
+            "pilotage_posted": request.POST if pilotage_error else {},
         }
     )
     return render(request, "pages/mesure.html", context, status=status)

@@ -22,6 +22,7 @@ from jalon.labellisation.parcours import label_en_vigueur
 from jalon.referentiel.model import CATEGORIES, Action, Referentiel
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of
+from jalon.web.labellisation import pilotes
 from jalon.web.labellisation.services import parcours_of
 from jalon.web.pages.common import (
     PREREQUIS,
@@ -272,6 +273,7 @@ def _tree_rows(
     scores: dict[str, Any],
     records: dict[str, StatutRecord],
     shown: set[str],
+    pilotage: tuple[dict[str, list[pilotes.PiloteVue]], dict[str, list[Any]]],
 ) -> list[dict[str, Any]]:
     """The rows of the tree, every value already a string: ~400 rows render several times faster than
     with per-row lookups, number localisation, ``{% url %}`` and an included bar template."""
@@ -280,6 +282,7 @@ def _tree_rows(
     with_taches = {
         referentiel.actions[a].parent for a in records if a in referentiel.actions
     }  # sous-mesures statued by their tâches
+    by_action, services_on = pilotage
     rows = []
     # Depth first, as a tree is read; a node not shown hides its subtree (``shown`` holds every ancestor).
     stack = [referentiel.id]
@@ -310,9 +313,22 @@ def _tree_rows(
                 "statut_label": STATUT_LABELS.get(statut, "") if statut else "",
                 "par_taches": a.id in with_taches and record is None,
                 "prerequis": a.depth > referentiel.action_level and prerequis_of(referentiel, a) is a,
+                "pilotes": ", ".join(p.nom for p in by_action.get(a.id, ())),
+                "services": ", ".join(s.nom for s in services_on.get(a.id, ())),
             }
         )
     return rows
+
+
+def _node_keys(referentiel: Referentiel, own: dict[str, set[str]]) -> dict[str, set[str]]:
+    """For every node, the keys (pilotes, services) found on it and below it."""
+    found: dict[str, set[str]] = {}
+    for action in reversed(list(referentiel.actions.values())):  # children before parents
+        keys = set(own.get(action.id, ()))
+        for child in action.children:
+            keys |= found[child]
+        found[action.id] = keys
+    return found
 
 
 def _tree_items(
@@ -409,6 +425,31 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
     if axe and axe not in referentiel.root.children:
         errors.append(f"axe : valeur inconnue {axe!r}")
         axe = ""
+    pilote = request.GET.get("pilote", "")
+    service = request.GET.get("service", "")
+    by_action = {a: found for a, found in pilotes.pilotes_by_action(c).items() if a in referentiel.actions}
+    services_on = {a: found for a, found in pilotes.services_by_action(c).items() if a in referentiel.actions}
+    pilote_choices = sorted(
+        {p.cle: p.nom for found in by_action.values() for p in found}.items(),
+        key=lambda item: (fold(item[1]), item[0]),
+    )
+    service_choices = [(str(s.pk), s.nom) for s in pilotes.services_of(c)]
+    if pilote and pilote not in dict(pilote_choices):
+        errors.append(f"pilote : aucun pilote {pilote[:40]!r} dans ce référentiel")
+        pilote = ""
+    if service and service not in dict(service_choices):
+        errors.append(f"service : service inconnu {service[:40]!r}")
+        service = ""
+    pilotes_below = (
+        _node_keys(referentiel, {a: {p.cle for p in found} for a, found in by_action.items()})
+        if pilote
+        else {}
+    )
+    services_below = (
+        _node_keys(referentiel, {a: {str(s.pk) for s in found} for a, found in services_on.items()})
+        if service
+        else {}
+    )
     shown_depth = referentiel.action_level + 1  # down to the sous-mesures
     records = {
         r.action_id: r for r in StatutRecord.objects.filter(collectivite=c, referentiel=referentiel_id)
@@ -421,13 +462,19 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
             return False
         if categorie and _categorie(referentiel, action.id) != categorie:
             return False
+        if (pilote or service) and action.depth < referentiel.action_level:
+            return False  # an axe is shown around the mesures that match, never for its own sake
+        if pilote and pilote not in pilotes_below[action.id]:
+            return False
+        if service and service not in services_below[action.id]:
+            return False
         return not statut or statut in below[action.id]
 
     # A node is shown when it matches or something below it (within the depth shown) does, so the
     # filtered rows keep their axes and mesures around them; a search also shows the tâches it finds.
     max_depth = max(shown_depth, text_depth) if text_depth is not None else 99
     shown: set[str] = set()
-    filtering = bool(query or statut or categorie)
+    filtering = bool(query or statut or categorie or pilote or service)
     for action in referentiel.actions.values():
         if action.depth > max_depth or (filtering and not matches(action)):
             continue
@@ -437,7 +484,7 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
         while current is not None and current not in shown:
             shown.add(current)
             current = referentiel.actions[current].parent
-    rows = _tree_rows(c, referentiel, scores, records, shown)
+    rows = _tree_rows(c, referentiel, scores, records, shown, (by_action, services_on))
 
     # Folded by default: the axes closed (their sous-axes open inside), so the page starts as the list of
     # axes; a filter unfolds everything it shows, ``axe`` unfolds that axe, ``deplier=tout`` all.
@@ -445,7 +492,17 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
         action = referentiel.actions[action_id]
         return filtering or tout or action.depth > 1 or action_id == axe
 
-    filters = {k: v for k, v in (("q", query), ("statut", statut), ("categorie", categorie)) if v}
+    filters = {
+        k: v
+        for k, v in (
+            ("q", query),
+            ("statut", statut),
+            ("categorie", categorie),
+            ("pilote", pilote),
+            ("service", service),
+        )
+        if v
+    }
     base = request.path + "?" + (urlencode(filters) + "&" if filters else "")
     return render(
         request,
@@ -460,6 +517,10 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
             "categorie": categorie,
             "statut_choices": statut_choices,
             "categories": CATEGORIES,
+            "pilote": pilote,
+            "service": service,
+            "pilote_choices": pilote_choices,
+            "service_choices": service_choices,
             "level": referentiel.action_level,
             "errors": errors,
             "prerequis_note": PREREQUIS,

@@ -93,6 +93,8 @@ class Kind(models.TextChoices):
     PARCOURS = "parcours", "Parcours de labellisation"
     JALON = "jalon", "Jalon"
     PILOTE = "pilote", "Pilote"
+    # subject « service <action id> » (put on, taken off an action) or « service » (created)
+    SERVICE = "service", "Service"
 
 
 class HistoryEntry(models.Model):
