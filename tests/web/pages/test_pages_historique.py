@@ -42,6 +42,7 @@ def changes(collectivite: Collectivite, editor: Member) -> dict[str, Member]:
     services.set_statut(collectivite, conseil.user, "cae_6.1.2.1", "fait")
     services.set_identite(collectivite, conseil.user, population=52_000)
     services.set_identite(collectivite, conseil.user, nom="Ville de démo")
+    services.set_identite(collectivite, conseil.user, cot=True)
     change_role(collectivite, conseil.user, Membership.objects.get(user=editor.user).pk, Role.ADMIN)
     return {"editor": editor, "conseil": conseil}
 
@@ -54,7 +55,7 @@ def test_every_change_is_listed_with_who_when_before_and_after(
     assert response.status_code == 200
     html = response.content.decode()
     entries = list(HistoryEntry.objects.filter(collectivite=collectivite).order_by("-at", "-id"))
-    assert entry_ids(html) == [e.pk for e in entries] and len(entries) == 9
+    assert entry_ids(html) == [e.pk for e in entries] and len(entries) == 10
     kinds = {e.kind for e in entries}
     # The parcours de labellisation's kinds are listed by test_pages_parcours, the pilotes' and the
     # services' by test_pages_pilotes.
@@ -124,7 +125,7 @@ def test_filters_by_action_prefix_kind_person_and_dates(
     ten_days_ago = (today - timedelta(days=10)).isoformat()
     assert subjects(du=ten_days_ago, au=ten_days_ago) == old
     assert subjects(au=(today - timedelta(days=1)).isoformat()) == old
-    assert len(subjects(du=today.isoformat())) == 7
+    assert len(subjects(du=today.isoformat())) == 8
     assert subjects(du=today.isoformat(), action="cae_6.1.1") == {("statut", "cae_6.1.1.1.1")}
     assert subjects(personne="personne") == set()
 

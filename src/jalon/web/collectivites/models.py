@@ -38,6 +38,8 @@ class Collectivite(models.Model):
     type = models.CharField(max_length=30, choices=TypeCollectivite.choices)
     population = models.PositiveIntegerField()
     localisation = models.CharField(max_length=20, choices=Localisation.choices)
+    # Under a Contrat d'Objectif Territorial: may ask for an audit alone (no star) in the parcours.
+    cot = models.BooleanField("sous Contrat d'Objectif Territorial (COT)", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # A random number drawn by every write of the collectivité's state (statuts/write.py, its only
     # writer): what a process remembers of the state is kept under it.

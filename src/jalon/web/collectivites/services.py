@@ -168,7 +168,7 @@ def create_api_token(user: User, name: str) -> str:
 # Read on every API request: plain cursors and ``from_db``, as a raw query set's machinery cost more
 # than the query. The other fields are deferred, loaded if ever read.
 _USER_FIELDS = ["id", "username", "is_active", "is_staff", "is_superuser"]
-_COLLECTIVITE_FIELDS = ["id", "nom", "type", "population", "localisation"]
+_COLLECTIVITE_FIELDS = ["id", "nom", "type", "population", "localisation", "cot"]
 
 
 def user_of_token(token: str) -> User | None:

@@ -468,11 +468,10 @@ def demander(
     sujet: str,
     etoile: int | None,
     document: str,
-    cot: bool = False,
     le: date | None = None,
 ) -> engine.Parcours:
     """Send the demande: the checklist is built under the lock from the stored state, with the document
-    (a link) and the pilotes stored."""
+    (a link) and the pilotes stored; an audit alone (``sujet`` cot) if the collectivité is under a COT."""
     if sujet not in engine.Sujet.__members__.values():
         raise InputError("sujet", f"sujet inconnu {sujet!r} ; valeurs possibles : labellisation, cot")
     lien = _lien("document", document, required=False)
@@ -488,7 +487,7 @@ def demander(
             document=bool(lien),
             pilotes=pilotes.actions_pilotees(w.collectivite_id, loaded),
         )
-        return engine.Demander(etoile, engine.Sujet(sujet), found, cot)
+        return engine.Demander(etoile, engine.Sujet(sujet), found, w.cot)
 
     return _agir(collectivite, user, referentiel_id, build, le, document=lien)
 

@@ -98,6 +98,8 @@ def valeur(refs: Referentiels, entry: HistoryEntry, value: Any, other: Any) -> s
         return _parcours(value)
     if entry.kind == Kind.JALON:
         return "(aucun)" if value is None else f"« {value.get('nom')} » figé le {_jour(value.get('le'))}"
+    if entry.kind == Kind.COT:
+        return "Sous COT" if value else "Hors COT"
     return str(value) if value else "(vide)"  # explication, justification, nom, pilote
 
 
@@ -158,6 +160,8 @@ def _ligne(
         label, url = f"Rôle de {e.subject}", reverse("membres", args=(c.pk,))
     elif e.kind == Kind.NOM:
         label, url = "Nom de la collectivité", reverse("parametres", args=(c.pk,))
+    elif e.kind == Kind.COT:
+        label, url = "Contrat d'Objectif Territorial", reverse("parametres", args=(c.pk,))
     elif e.subject in actions:
         ref_id, action = actions[e.subject]
         label, code = f"{action.identifiant} {action.nom}".strip(), e.subject

@@ -218,12 +218,15 @@ def _act(request: HttpRequest, c: Collectivite, ref_id: str, code: str) -> str:
     user = user_of(request)
     post = request.POST
     if code == "demander":
+        sujet = post.get("sujet", "labellisation")
         etoile = post.get("etoile", "")
-        if not etoile.isdigit():
+        if sujet == "cot":  # an audit alone asks for no star
+            numero = None
+        elif etoile.isdigit():
+            numero = int(etoile)
+        else:
             raise InputError("etoile", f"attendu un numéro d'étoile, trouvé {etoile!r}")
-        services.demander(
-            c, user, ref_id, sujet="labellisation", etoile=int(etoile), document=post.get("document", "")
-        )
+        services.demander(c, user, ref_id, sujet=sujet, etoile=numero, document=post.get("document", ""))
         return "Demande envoyée."
     if code == "affecter_auditeur":
         services.affecter_auditeur(c, user, ref_id, post.get("auditeur", ""))

@@ -57,6 +57,7 @@ def _save(request: HttpRequest, c: Collectivite) -> None:
         type=type_,
         population=population,
         localisation=localisation,
+        cot=post.get("cot") == "on",
     )
 
 
@@ -66,7 +67,13 @@ def parametres(request: HttpRequest, collectivite_id: int) -> HttpResponse:
     is_admin = role == Role.ADMIN
     error = None
     status = 200
-    values = {"nom": c.nom, "type": c.type, "population": str(c.population), "localisation": c.localisation}
+    values = {
+        "nom": c.nom,
+        "type": c.type,
+        "population": str(c.population),
+        "localisation": c.localisation,
+        "cot": "on" if c.cot else "",
+    }
     if request.method == "POST":
         if not is_admin:
             return HttpResponse("Seul un admin de la collectivité modifie ses paramètres.", status=403)

@@ -87,6 +87,7 @@ class Kind(models.TextChoices):
     IDENTITE = "identite", "Identité"
     # The name and the members' roles change no score: their own kinds, which the replay skips.
     NOM = "nom", "Nom"
+    COT = "cot", "Contrat d'Objectif Territorial"
     MEMBRE = "membre", "Membre"  # subject: the username; previous / new: the role, None when not a member
     # The parcours de labellisation change no score either (subject: « parcours <référentiel> »,
     # « jalon <référentiel> », « pilote <action id> »); previous / new: what the transition changed.

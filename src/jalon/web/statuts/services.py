@@ -326,10 +326,11 @@ def set_identite(
     population: int | None = None,
     localisation: str | None = None,
     nom: str | None = None,
+    cot: bool | None = None,
 ) -> None:
-    """Change the collectivité's name and what its identity tags come from (type, population,
-    localisation), each with its history entry; a new identity rescores every référentiel (the rules'
-    consequences depend on it), a new name alone rescores nothing."""
+    """Change the collectivité's name, its COT flag (None leaves them) and what its identity tags come
+    from (type, population, localisation), each with its history entry; a new identity rescores every
+    référentiel (the rules' consequences depend on it), a new name or COT flag alone rescores nothing."""
     wanted: dict[str, Any] = {"type": type, "population": population, "localisation": localisation}
     changes = {k: v for k, v in wanted.items() if v is not None}
     fields = {f.name: f for f in Collectivite._meta.get_fields() if f.name in wanted}
@@ -349,7 +350,9 @@ def set_identite(
     with change(collectivite.pk, user.pk, version, loaded) as w:
         if nom is not None:
             w.rename(nom)
+        if cot is not None:
+            w.set_cot(cot)
         w.put_identite(changes)
-    collectivite.nom = w.nom
+    collectivite.nom, collectivite.cot = w.nom, w.cot
     for name, value in w.identite.items():
         setattr(collectivite, name, value)

@@ -84,11 +84,11 @@ IDENTITE_COLUMNS = ("type", "population", "localisation")
 
 
 def lock(batch: Batch, collectivite_id: int) -> int:
-    """Lock the collectivité for this transaction and read its revision, name and identity (type,
-    population, localisation). On PostgreSQL the row lock; SQLite's IMMEDIATE transaction already
+    """Lock the collectivité for this transaction and read its revision, name, COT flag and identity
+    (type, population, localisation). On PostgreSQL the row lock; SQLite's IMMEDIATE transaction already
     holds the database's write lock. No row: the collectivité does not exist (any more)."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    columns = ", ".join(("revision", "nom", *IDENTITE_COLUMNS))
+    columns = ", ".join(("revision", "nom", "cot", *IDENTITE_COLUMNS))
     return batch.add(
         f"SELECT {columns} FROM {_table(Collectivite)} WHERE id = %s{lock}",
         [collectivite_id],

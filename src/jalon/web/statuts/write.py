@@ -161,6 +161,7 @@ class Write:
     loaded: Referentiels | None
     revision: int  # the stored revision, read under the lock
     nom: str
+    cot: bool  # under a Contrat d'Objectif Territorial
     identite: dict[str, Any]  # type, population, localisation as stored
     batch: sql.Batch = field(default_factory=sql.Batch)  # the writes, run at the end
     now: Any = field(default_factory=timezone.now)
@@ -326,6 +327,15 @@ class Write:
         self.nom = nom
         return True
 
+    def set_cot(self, cot: bool) -> bool:
+        """Whether the collectivité is under a COT, with the history entry; False when unchanged."""
+        if cot == self.cot:
+            return False
+        self.record(Kind.COT, "cot", self.cot, cot)
+        self._collectivite_fields["cot"] = cot
+        self.cot = cot
+        return True
+
     def store_scores(self, referentiel: Referentiel) -> None:
         """Make sure the référentiel's scores are stored for the current version."""
         self.scored(referentiel)
@@ -385,7 +395,7 @@ def change(
         batch.run()
         if not batch.rows[locked]:
             raise Collectivite.DoesNotExist(f"collectivité {collectivite_id}")
-        revision, nom, *ident = batch.rows[locked][0]
+        revision, nom, cot, *ident = batch.rows[locked][0]
         write = Write(
             collectivite_id,
             user_id,
@@ -393,6 +403,7 @@ def change(
             loaded,
             revision,
             nom,
+            bool(cot),
             dict(zip(sql.IDENTITE_COLUMNS, ident, strict=True)),
         )
         yield write
