@@ -18,10 +18,11 @@ from jalon.regles import Reponse as ReponseValue
 from jalon.regles.consequences import Consequence
 from jalon.web.collectivites.models import Collectivite, identite
 from jalon.web.collectivites.services import can_write
-from jalon.web.errors import InputError
+from jalon.web.errors import InputError, Locked
 from jalon.web.pages.common import is_htmx, loaded, member, user_of
 from jalon.web.statuts import services
 from jalon.web.statuts.models import Reponse
+from jalon.web.statuts.services import VerrouValue
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,11 @@ def _question_item(
     reponses: Mapping[str, ReponseValue],
     avec: Mapping[str, Consequence],
     ident: Mapping[str, frozenset[str]],
+    verrou: str | None,
 ) -> dict[str, Any]:
     valeur = record.valeur if record else None
     return {
+        "verrou": verrou,  # why the answer is locked against this member (an audit en cours), or None
         "question": q,
         "valeur": valeur,
         "valeur_text": _valeur_text(q, valeur),
@@ -209,10 +212,12 @@ def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
                 return redirect(f"{request.path}#question-{q.id}")
         except InputError as e:
             error = (q.id, f"{e.field} : {e.reason}")
+        except Locked as e:
+            return HttpResponse(e.reason, status=403)
         if is_htmx(request):
             return _answered_fragment(request, c, refs, q, error)
     records, reponses, avec, ident = _state(c, refs)
-    groups, hors_type = _groups(c, refs, records, reponses, avec, ident)
+    groups, hors_type = _groups(c, refs, records, reponses, avec, ident, _verrous(request, c))
     return render(
         request,
         "pages/questionnaire.html",
@@ -236,8 +241,11 @@ def _groups(
     reponses: Mapping[str, ReponseValue],
     avec: Mapping[str, Consequence],
     ident: Mapping[str, frozenset[str]],
+    locks: tuple[int | None, Mapping[str, VerrouValue]],
 ) -> tuple[dict[str, list[dict[str, Any]]], int]:
-    """The questions of the collectivité's type by thématique label, in order; and how many others."""
+    """The questions of the collectivité's type by thématique label, in order; and how many others.
+    ``locks``: the user and the collectivité's locks (``_verrous``)."""
+    user_id, verrous = locks
     groups: dict[str, list[dict[str, Any]]] = {}
     hors_type = 0
     order = {t: i for i, t in enumerate(refs.thematiques)}
@@ -253,9 +261,15 @@ def _groups(
         if not _concerne(q, c):
             hors_type += 1
             continue
-        item = _question_item(refs, q, records.get(q.id), reponses, avec, ident)
+        verrou = services.motif_verrou_question(verrous, user_id, refs, q.id)
+        item = _question_item(refs, q, records.get(q.id), reponses, avec, ident, verrou)
         groups.setdefault(thematique_label(refs, q.thematique_id), []).append(item)
     return groups, hors_type
+
+
+def _verrous(request: HttpRequest, c: Collectivite) -> tuple[int | None, Mapping[str, VerrouValue]]:
+    """The user and the collectivité's locks: which answers the page shows locked, and why."""
+    return user_of(request).pk, services.verrous_of(c)
 
 
 def _answered(groups: Mapping[str, list[dict[str, Any]]]) -> int:
@@ -269,11 +283,13 @@ def _answered_fragment(
     answered question (one answer can change what another one does, e.g. two rules on one action)
     and the count of answers. Other questions' forms are left alone, so nothing typed there is lost."""
     records, reponses, avec, ident = _state(c, refs)
-    groups, _ = _groups(c, refs, records, reponses, avec, ident)
+    locks = _verrous(request, c)
+    groups, _ = _groups(c, refs, records, reponses, avec, ident, locks)
     items = [item for group in groups.values() for item in group]
     item = next((i for i in items if i["question"].id == q.id), None)
     if item is None:  # a question of another type, answered anyway
-        item = _question_item(refs, q, records.get(q.id), reponses, avec, ident)
+        verrou = services.motif_verrou_question(locks[1], locks[0], refs, q.id)
+        item = _question_item(refs, q, records.get(q.id), reponses, avec, ident, verrou)
     context = {
         "collectivite": c,
         "item": item,
