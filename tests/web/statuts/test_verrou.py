@@ -6,10 +6,13 @@ during the audit and is gone once the audit is validated. Pages show the locked 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import date
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 
 from jalon.web.collectivites.models import Collectivite, Role
 from jalon.web.errors import Locked
@@ -162,6 +165,47 @@ def test_the_primitive_checks_the_lock_it_reads_under_the_collectivites_lock(
     with change(collectivite.pk, None) as w:
         w.deverrouiller("cae")
     set_statut(collectivite, editor.user, TACHE, "fait")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_members_write_waiting_for_the_audits_start_is_refused_once_it_commits(
+    collectivite: Collectivite, editor: Member, auditeur: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Race-free: the lock is read under the collectivité's lock, so a write queued behind the start of
+    the audit sees the lock that start committed (on SQLite and, in the PostgreSQL pass, the server)."""
+    everything_fait(collectivite, editor)
+    for action_id in PILOTES:
+        parcours.nommer_pilote(collectivite, editor.user, action_id, "Camille Martin")
+    parcours.demander(collectivite, editor.user, "cae", sujet="labellisation", etoile=2, document=DOCUMENT)
+    parcours.affecter_auditeur(collectivite, staff_user(), "cae", auditeur.user.username)
+    locking = threading.Event()
+    original = parcours._lock
+
+    def slow_lock(*args: object, **kwargs: object) -> None:
+        original(*args, **kwargs)  # type: ignore[arg-type]
+        locking.set()
+        time.sleep(0.5)  # the member's write now waits for the collectivité's lock
+
+    monkeypatch.setattr(parcours, "_lock", slow_lock)
+    outcome: list[str] = []
+
+    def member_writes() -> None:
+        try:
+            locking.wait(10)
+            try:
+                set_statut(collectivite, editor.user, TACHE, "pas_fait")
+                outcome.append("écrit")
+            except Locked as refused:
+                outcome.append(refused.reason)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=member_writes)
+    thread.start()
+    parcours.demarrer_audit(collectivite, auditeur.user, "cae")
+    thread.join()
+    assert outcome == [Verrou.objects.get().motif]
+    assert not StatutRecord.objects.filter(collectivite=collectivite, action_id=TACHE).exists()
 
 
 def test_the_api_answers_403_with_the_reason_and_lets_the_auditor_write(
