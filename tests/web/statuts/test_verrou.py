@@ -244,9 +244,15 @@ def test_the_pages_show_the_members_controls_disabled_with_the_reason(
     page = audits.get(mesure_url).content.decode()
     assert 'data-testid="verrou"' not in page and "verrouille" not in page
 
+    # A write from a page shown before the audit started: 403, the page again with the reason and the
+    # controls disabled (htmx swaps the rows' fragment in place), nothing written.
     before = state(collectivite)
-    refused = member.post(mesure_url, {"action_id": TACHE, "avancement": "pas_fait"})
-    assert refused.status_code == 403 and refused.content.decode() == motif
+    for headers in ({}, {"HX-Request": "true"}):
+        refused = member.post(mesure_url, {"action_id": TACHE, "avancement": "pas_fait"}, headers=headers)
+        assert refused.status_code == 403
+        page = refused.content.decode()
+        assert page.count(motif) == 1 and '<fieldset class="verrouille" disabled' in page
+        assert ("<h1>" in page) == (not headers)
     assert state(collectivite) == before
     assert audits.post(mesure_url, {"action_id": TACHE, "avancement": "pas_fait"}).status_code == 302
 
@@ -254,6 +260,10 @@ def test_the_pages_show_the_members_controls_disabled_with_the_reason(
     page = member.get(questionnaire_url).content.decode()
     assert f'data-testid="verrou-{QUESTION}"' in page
     assert "verrou-" not in audits.get(questionnaire_url).content.decode()
-    refused = member.post(questionnaire_url, {"question_id": QUESTION, "valeur": "NON"})
-    assert refused.status_code == 403 and refused.content.decode() == motif
+    for headers in ({}, {"HX-Request": "true"}):
+        refused = member.post(questionnaire_url, {"question_id": QUESTION, "valeur": "NON"}, headers=headers)
+        assert refused.status_code == 403
+        page = refused.content.decode()
+        assert f'data-testid="verrou-{QUESTION}"' in page and motif in page
+        assert ("<h1>" in page) == (not headers)
     assert not Reponse.objects.filter(collectivite=collectivite).exists()

@@ -360,6 +360,7 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
     error = None
     target = ""
     posted: Mapping[str, str] | None = None
+    locked = False
     if request.method == "POST":
         if not can_write(role):
             return HttpResponse("Votre rôle ne permet pas de modifier.", status=403)
@@ -372,10 +373,12 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
             target = request.POST.get("action_id", "")
             posted = request.POST
         except Locked as e:
-            return HttpResponse(e.reason, status=403)
+            # Locked since the page was shown (an audit started): the page again, with the reason
+            # above the controls, now disabled; htmx swaps it in place like any refusal.
+            error, target, locked = e.reason, "", True
     verrou = services.motif_verrou(services.verrous_of(c), user_of(request).pk, [referentiel.id])
     context = _live_context(c, role, referentiel, action_id, error, target, posted, verrou)
-    status = 400 if error else 200
+    status = 403 if locked else 400 if error else 200
     if is_htmx(request):
         # Only the rows and the scores: htmx swaps them in place (errors included, see base.html).
         return render(request, "pages/mesure_live.html", context, status=status)

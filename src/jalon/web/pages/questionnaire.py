@@ -198,6 +198,7 @@ def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
     c, role = member(request, collectivite_id)
     refs = loaded()
     error: tuple[str, str] | None = None  # question id, message
+    locked = False
     if request.method == "POST":
         if not can_write(role):
             return HttpResponse("Votre rôle ne permet pas de répondre.", status=403)
@@ -212,10 +213,12 @@ def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
                 return redirect(f"{request.path}#question-{q.id}")
         except InputError as e:
             error = (q.id, f"{e.field} : {e.reason}")
-        except Locked as e:
-            return HttpResponse(e.reason, status=403)
+        except Locked:
+            # Locked since the page was shown (an audit started): the question shows the reason
+            # above its controls, now disabled.
+            locked = True
         if is_htmx(request):
-            return _answered_fragment(request, c, refs, q, error)
+            return _answered_fragment(request, c, refs, q, error, locked)
     records, reponses, avec, ident = _state(c, refs)
     groups, hors_type = _groups(c, refs, records, reponses, avec, ident, _verrous(request, c))
     return render(
@@ -230,7 +233,7 @@ def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
             "answered": _answered(groups),
             "total": sum(len(g) for g in groups.values()),
         },
-        status=400 if error else 200,
+        status=403 if locked else 400 if error else 200,
     )
 
 
@@ -277,7 +280,12 @@ def _answered(groups: Mapping[str, list[dict[str, Any]]]) -> int:
 
 
 def _answered_fragment(
-    request: HttpRequest, c: Collectivite, refs: Referentiels, q: Question, error: tuple[str, str] | None
+    request: HttpRequest,
+    c: Collectivite,
+    refs: Referentiels,
+    q: Question,
+    error: tuple[str, str] | None,
+    locked: bool,
 ) -> HttpResponse:
     """What htmx swaps after an answer: the question itself, and out of band the effects of every other
     answered question (one answer can change what another one does, e.g. two rules on one action)
@@ -298,4 +306,5 @@ def _answered_fragment(
         "can_write": True,
         "error": error,
     }
-    return render(request, "pages/question_answered.html", context, status=400 if error else 200)
+    status = 403 if locked else 400 if error else 200
+    return render(request, "pages/question_answered.html", context, status=status)
