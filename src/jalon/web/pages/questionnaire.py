@@ -220,7 +220,8 @@ def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
         if is_htmx(request):
             return _answered_fragment(request, c, refs, q, error, locked)
     records, reponses, avec, ident = _state(c, refs)
-    groups, hors_type = _groups(c, refs, records, reponses, avec, ident, _verrous(request, c))
+    verrous = services.verrous_of(c)
+    groups, hors_type = _groups(c, refs, records, reponses, avec, ident, user_of(request).pk, verrous)
     return render(
         request,
         "pages/questionnaire.html",
@@ -244,11 +245,11 @@ def _groups(
     reponses: Mapping[str, ReponseValue],
     avec: Mapping[str, Consequence],
     ident: Mapping[str, frozenset[str]],
-    locks: tuple[int | None, Mapping[str, VerrouValue]],
+    user_id: int | None,
+    verrous: Mapping[str, VerrouValue],
 ) -> tuple[dict[str, list[dict[str, Any]]], int]:
     """The questions of the collectivité's type by thématique label, in order; and how many others.
-    ``locks``: the user and the collectivité's locks (``_verrous``)."""
-    user_id, verrous = locks
+    ``verrous``: the collectivité's locks, which may lock answers against ``user_id``."""
     groups: dict[str, list[dict[str, Any]]] = {}
     hors_type = 0
     order = {t: i for i, t in enumerate(refs.thematiques)}
@@ -270,11 +271,6 @@ def _groups(
     return groups, hors_type
 
 
-def _verrous(request: HttpRequest, c: Collectivite) -> tuple[int | None, Mapping[str, VerrouValue]]:
-    """The user and the collectivité's locks: which answers the page shows locked, and why."""
-    return user_of(request).pk, services.verrous_of(c)
-
-
 def _answered(groups: Mapping[str, list[dict[str, Any]]]) -> int:
     return sum(1 for group in groups.values() for item in group if item["valeur"] is not None)
 
@@ -291,12 +287,12 @@ def _answered_fragment(
     answered question (one answer can change what another one does, e.g. two rules on one action)
     and the count of answers. Other questions' forms are left alone, so nothing typed there is lost."""
     records, reponses, avec, ident = _state(c, refs)
-    locks = _verrous(request, c)
-    groups, _ = _groups(c, refs, records, reponses, avec, ident, locks)
+    user_id, verrous = user_of(request).pk, services.verrous_of(c)
+    groups, _ = _groups(c, refs, records, reponses, avec, ident, user_id, verrous)
     items = [item for group in groups.values() for item in group]
     item = next((i for i in items if i["question"].id == q.id), None)
     if item is None:  # a question of another type, answered anyway
-        verrou = services.motif_verrou_question(locks[1], locks[0], refs, q.id)
+        verrou = services.motif_verrou_question(verrous, user_id, refs, q.id)
         item = _question_item(refs, q, records.get(q.id), reponses, avec, ident, verrou)
     context = {
         "collectivite": c,
