@@ -1,7 +1,7 @@
 """In Chromium, against a real ``jalon serve``, a whole parcours de labellisation: the admin fills the
 criteria and names the pilotes, sends the demande; the staff assigns an auditor who is not a member; she
-starts the audit, audits a mesure and validates it; the staff records the commission's decision; the
-dashboard then says the star obtained."""
+starts the audit (the admin's statut controls are then locked, with the reason), audits a mesure and
+validates it; the staff records the commission's decision; the dashboard then says the star obtained."""
 
 from __future__ import annotations
 
@@ -65,8 +65,15 @@ def test_a_whole_parcours_in_the_browser(browser: Browser, server: JalonServer) 
     audrey.get_by_label("Avis").fill("Partenariats solides.")
     click(audrey, "Auditer une mesure")
     assert "Partenariats solides." in audrey.get_by_test_id("notes-cae").inner_text()
+    # During the audit the admin, not an auditor, sees why the statuts are locked, their controls disabled.
+    admin.goto(mesure_url(server, "cae_6.1.1"))
+    assert "seuls les auditeurs affectés" in admin.get_by_test_id("verrou").inner_text()
+    assert admin.get_by_test_id("statut-cae_6.1.1.1").is_disabled()
     click(audrey, "Valider l'audit")
     assert etat(audrey) == "audit validé (cycle 1)"
+    admin.reload()
+    assert admin.get_by_test_id("verrou").count() == 0
+    assert admin.get_by_test_id("statut-cae_6.1.1.1").is_enabled()
 
     staff.reload()
     staff.get_by_label("Décision").select_option(label="Label accordé")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from jalon.loading import load
 from jalon.referentiel.model import Referentiels
-from jalon.regles import Reponse, check_reponse
+from jalon.regles import Reponse, check_reponse, referentiels_reading
+from tests.conftest import REFERENTIELS
 from tests.regles.test_checker import QUESTIONS
 
 LOADED = Referentiels(referentiels={}, questions=QUESTIONS)
@@ -42,3 +44,14 @@ def test_a_wrong_answer_is_told_in_french_with_what_was_expected(
     question_id: str, answer: Reponse, message: str
 ) -> None:
     assert check_reponse(LOADED, question_id, answer) == message
+
+
+def test_a_question_belongs_to_the_referentiels_whose_rules_read_it() -> None:
+    """On the official rules: the déchets questions are read by rules of both CAE and ECI (an audit of
+    either locks their answers); a question no rule reads belongs to none."""
+    loaded = load(REFERENTIELS)
+    assert referentiels_reading(loaded, "dechets_1") == {"cae", "eci"}
+    assert referentiels_reading(loaded, "potentiel_eolien_ou_hydro") == frozenset()
+    read_by = {q: referentiels_reading(loaded, q) for q in loaded.questions}
+    assert all(refs <= {"cae", "eci"} for refs in read_by.values())
+    assert sum(len(refs) == 1 for refs in read_by.values()) > 40

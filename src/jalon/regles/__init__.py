@@ -7,6 +7,7 @@ Usage::
     evaluate_consequences(loaded.personnalisations, reponses, identite)  # action id → Consequence
     check_personnalisations(loaded.personnalisations, loaded.questions)  # [] when every rule is fine
     check_reponse(loaded, "AOM_1", "peut-être")  # why the answer does not fit the question, or None
+    referentiels_reading(loaded, "AOM_1")  # the référentiels whose rules read the question
 """
 
 from jalon.regles.checker import check_personnalisations, check_regle
@@ -14,7 +15,7 @@ from jalon.regles.consequences import Consequence, apply_score_formule, evaluate
 from jalon.regles.errors import FormuleError, ReponseMissing
 from jalon.regles.evaluate import IDENTITE_VALUES, Reponse, Value, evaluate_formule
 from jalon.regles.parser import Formule, parse_formule
-from jalon.regles.reponses import check_reponse
+from jalon.regles.reponses import check_reponse, referentiels_reading
 
 __all__ = [
     "IDENTITE_VALUES",
@@ -31,4 +32,5 @@ __all__ = [
     "evaluate_consequences",
     "evaluate_formule",
     "parse_formule",
+    "referentiels_reading",
 ]

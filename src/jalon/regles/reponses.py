@@ -9,8 +9,19 @@ from __future__ import annotations
 
 import math
 
-from jalon.referentiel.model import Referentiels
+from jalon.referentiel.model import Referentiels, referentiel_id_of
+from jalon.regles.errors import FormuleError
 from jalon.regles.evaluate import Reponse
+from jalon.regles.parser import (
+    Arithmetic,
+    Formule,
+    If,
+    Logical,
+    MinMax,
+    ReponseEquals,
+    ReponseValue,
+    parse_formule,
+)
 
 
 def check_reponse(loaded: Referentiels, question_id: str, answer: Reponse) -> str | None:
@@ -41,3 +52,34 @@ def _shown(answer: Reponse) -> str:
     if isinstance(answer, float) and answer.is_integer():
         return str(int(answer))  # 2.0 typed as 2
     return str(answer)
+
+
+def referentiels_reading(loaded: Referentiels, question_id: str) -> frozenset[str]:
+    """The référentiels whose personnalisation rules read the question: those an answer to it can
+    change (a question may be shared by several)."""
+    return frozenset(
+        referentiel_id_of(p.action_id)
+        for p in loaded.personnalisations
+        if any(question_id in _questions(regle.formule) for regle in p.regles)
+    )
+
+
+def _questions(formule: str) -> set[str]:
+    """The questions a formula reads (none when it does not parse: the loader reported it)."""
+    try:
+        tree = parse_formule(formule)  # cached on the text
+    except FormuleError:
+        return set()
+    found: set[str] = set()
+    todo: list[Formule | None] = [tree]
+    while todo:
+        match todo.pop():
+            case ReponseEquals(question=q) | ReponseValue(question=q):
+                found.add(q)
+            case MinMax(left=left, right=right) | Arithmetic(left=left, right=right):
+                todo += [left, right]
+            case Logical(left=left, right=right):
+                todo += [left, right]
+            case If(condition=condition, then=then, otherwise=otherwise):
+                todo += [condition, then, otherwise]
+    return found

@@ -2,7 +2,8 @@
 
 Authentication by session (with CSRF) or by a personal token (``Authorization: Bearer jalon_…``).
 A collectivité the caller is not a member of answers 404, as if it did not exist; a member whose role
-cannot write gets 403. Every error, whatever its status (401, 403, 404, 405, 413, 422, 500), is JSON
+cannot write gets 403, and so does a write the référentiel's lock refuses (an audit en cours: only its
+auditors write). Every error, whatever its status (401, 403, 404, 405, 413, 422, 500), is JSON
 ``{"detail": [{"field": …, "reason": …}]}`` with a reason in French: bad input is a 422 naming the
 field; a body over ``jalon.web.limits.API_MAX_BODY`` bytes (1 Mio) is a 413 and is not read.
 
@@ -31,7 +32,7 @@ from jalon.web.api_common import ApiError
 from jalon.web.collectivites.api import router as collectivites_router
 from jalon.web.collectivites.services import user_of_token
 from jalon.web.discussions.api import router as discussions_router
-from jalon.web.errors import InputError
+from jalon.web.errors import InputError, Locked
 from jalon.web.limits import API_MAX_BODY, error_body, french_reason, logged_server_error
 from jalon.web.statuts.api import router as statuts_router
 
@@ -126,6 +127,10 @@ def build_api() -> NinjaAPI:
     @api.exception_handler(InputError)
     def input_error(request: HttpRequest, exc: InputError) -> HttpResponse:
         return error(request, 422, exc.field, exc.reason)
+
+    @api.exception_handler(Locked)
+    def locked(request: HttpRequest, exc: Locked) -> HttpResponse:
+        return error(request, 403, exc.field, exc.reason)
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:

@@ -11,3 +11,15 @@ class InputError(Exception):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class Locked(Exception):
+    """A write the collectivité's state refuses this person now, whatever their role: during an audit
+    only its assigned auditors change the référentiel's statuts, explications and answers. Which field,
+    and why (French); the API answers 403 with ``{"detail": [{"field": …, "reason": …}]}``, pages 403
+    with the reason; nothing is written."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

@@ -1,7 +1,9 @@
 """Random sequences of transitions, by random people on increasing dates, through the web's services: what is
 stored always reads back into the parcours the engine returned, sound; a refused transition writes nothing;
 there is one current cycle; every accepted transition leaves exactly one history entry; stored jalons never
-change. (The engine's own state machine test checks the rules; this one checks the storage of them.)"""
+change; the stored lock is the parcours' and, during the audit, only its auditors write (a member's
+explication is refused and writes nothing, the auditor's is written). (The engine's own state machine
+test checks the rules; this one checks the storage of them.)"""
 
 from __future__ import annotations
 
@@ -17,9 +19,10 @@ from hypothesis import strategies as st
 
 from jalon.labellisation import parcours as engine
 from jalon.web.collectivites.models import Collectivite, Role
-from jalon.web.errors import InputError
+from jalon.web.errors import InputError, Locked
 from jalon.web.labellisation import models, services
-from jalon.web.statuts.models import HistoryEntry, Kind
+from jalon.web.statuts.models import Explication, HistoryEntry, Kind, Verrou
+from jalon.web.statuts.services import set_explication
 from tests.web.conftest import Member, make_member
 from tests.web.labellisation.test_parcours import DOCUMENT, PILOTES, everything_fait, snapshot, staff_user
 
@@ -168,7 +171,7 @@ def test_random_transitions_store_exactly_what_the_engine_returns(
 def _run(c: Collectivite, steps: list[tuple[str, str | None, int, int]]) -> None:
     jour = date(2026, 1, 1)
     frozen: dict[int, tuple[object, object]] = {}
-    for code, username, n, days in steps:
+    for step, (code, username, n, days) in enumerate(steps):
         jour += timedelta(days=days)
         if code == SUIVANTE:
             code = _suivante(c)
@@ -181,6 +184,7 @@ def _run(c: Collectivite, steps: list[tuple[str, str | None, int, int]]) -> None
         except (InputError, PermissionDenied):
             assert snapshot(c) == before, (code, username)
             REACHED.add(f"refus {code}")
+            _check_lock(c, step)
             continue
         REACHED.add(code)
         assert HistoryEntry.objects.filter(collectivite=c).count() == history + 1
@@ -195,6 +199,32 @@ def _run(c: Collectivite, steps: list[tuple[str, str | None, int, int]]) -> None
         for row in models.Jalon.objects.filter(collectivite=c):
             frozen.setdefault(row.pk, (row.noeuds, row.statuts))
             assert (row.noeuds, row.statuts) == frozen[row.pk]
+        _check_lock(c, step)
+
+
+def _check_lock(c: Collectivite, step: int) -> None:
+    """The stored lock is the parcours' own, and writes during the audit are only its auditors': an
+    explication by the member « edith » and by « audrey » (assigned or not), refused exactly when the
+    lock leaves the person out, a refused one writing nothing."""
+    lock = services.verrou_of(c.pk, "cae")
+    stored = Verrou.objects.filter(collectivite=c, referentiel="cae").first()
+    assert (stored is None) == (lock is None)
+    if stored is not None and lock is not None:
+        assert (frozenset(str(pk) for pk in stored.auteurs), stored.motif) == (lock.auteurs, lock.motif)
+    for username in ("edith", "audrey"):
+        writer = User.objects.get(username=username)
+        allowed = lock is None or str(writer.pk) in lock.auteurs
+        before = snapshot(c), list(Explication.objects.filter(collectivite=c).values())
+        try:
+            set_explication(c, writer, "cae_6.1.1.1.1", f"{username}, étape {step}")
+        except Locked:
+            assert not allowed, username
+            assert (snapshot(c), list(Explication.objects.filter(collectivite=c).values())) == before
+            REACHED.add("verrou refuse")
+            continue
+        assert allowed, username
+        if lock is not None:
+            REACHED.add("verrou auditeur")
 
 
 def test_the_random_sequences_went_through_the_whole_parcours() -> None:
@@ -203,3 +233,4 @@ def test_the_random_sequences_went_through_the_whole_parcours() -> None:
         pytest.skip("the random sequences did not run")
     assert {"demander", "demarrer_audit", "valider_audit", "decider", "nouveau_cycle"} <= REACHED
     assert {"refus demander", "refus decider", "refus demarrer_audit", "refus joindre_rapport"} <= REACHED
+    assert {"verrou refuse", "verrou auditeur"} <= REACHED

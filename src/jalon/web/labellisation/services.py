@@ -4,7 +4,8 @@ engine's ``transition`` inside the write primitive (``statuts/write.py``).
 Every write: one transaction under the collectivité's lock; the stored parcours read under that lock;
 the engine decides (a refusal raises before anything is written: ``ParcoursInterdit`` for a role, a
 403; ``ParcoursRefuse``, an ``InputError``, for the rest); the new parcours stored, with the jalon the
-transition froze; one history entry (``Kind.PARCOURS``) naming the transition.
+transition froze and the référentiel's lock (``Write.verrouiller``: during the audit only its auditors
+write statuts, explications and answers); one history entry (``Kind.PARCOURS``) naming the transition.
 """
 
 from __future__ import annotations
@@ -407,6 +408,17 @@ def _store(
     return done
 
 
+def _lock(w: Write, after: engine.Parcours) -> None:
+    """The référentiel's stored lock follows the parcours' (``engine.verrou``): set when the audit
+    starts, its auditors kept up to date while it runs, removed when it is validated. The statuts'
+    writes check it under the collectivité's lock."""
+    lock = engine.verrou(after)
+    if lock is None:
+        w.deverrouiller(after.referentiel)
+    else:
+        w.verrouiller(after.referentiel, (int(a) for a in lock.auteurs), lock.motif)
+
+
 Build = Callable[[Write, engine.Parcours, Referentiel, date], engine.Action]
 
 
@@ -434,6 +446,7 @@ def _agir(
         except engine.TransitionRefusee as error:
             raise _refus(error, action.code) from None
         done = _store(w, user, row, before, after, document, jalon_id)
+        _lock(w, after)
         w.record(
             Kind.PARCOURS,
             f"parcours {referentiel_id}",
@@ -706,8 +719,10 @@ def vue(collectivite: Collectivite, user: AnyUser, referentiel_id: str) -> Vue:
 
 def verrou_of(collectivite_id: int, referentiel_id: str) -> engine.Verrou | None:
     """The lock the parcours sets on a référentiel's statuts, explications and answers (the audit en
-    cours: only its assigned auditors write), else None. Cheap (no jalon read): for the statuts' writes
-    to call under the collectivité's lock, and for the pages to say why a control is locked."""
+    cours: only its assigned auditors write), else None, from the stored parcours (no jalon read).
+    Every transition stores it with the collectivité's state (``statuts.models.Verrou``), which the
+    statuts' writes check under the collectivité's lock and the pages read: this one is the
+    parcours' word, for the tests to check that stored copy against."""
     row = (
         models.Audit.objects.filter(
             cycle__collectivite_id=collectivite_id,

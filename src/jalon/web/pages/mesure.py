@@ -17,7 +17,7 @@ from jalon.referentiel.model import Action, Preuve, Referentiel, Referentiels
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write
 from jalon.web.discussions.services import discussions_of
-from jalon.web.errors import InputError
+from jalon.web.errors import InputError, Locked
 from jalon.web.labellisation import pilotes
 from jalon.web.pages.common import (
     PREREQUIS,
@@ -331,9 +331,11 @@ def _live_context(
     error: str | None,
     error_at: str = "",
     posted: Mapping[str, str] | None = None,
+    verrou: str | None = None,
 ) -> dict[str, Any]:
     """What the part of the page that a statut write changes shows: the rows and the scores. ``posted``:
-    the refused write's fields, shown again on its row (``error_at``)."""
+    the refused write's fields, shown again on its row (``error_at``). ``verrou``: why the référentiel
+    is locked against this member (an audit en cours): their controls are shown disabled, with it."""
     action = referentiel.actions[action_id]
     scores = services.scores(c, referentiel.id)
     statuts = {
@@ -410,6 +412,7 @@ def _live_context(
         "error": None if any(n["error"] for n in nodes) else error,
         "avancements": Avancement.choices,
         "can_write": writer,
+        "verrou": verrou,
         "mesure_scores": s,
         "mesure_bars": bars(s),
         "root_scores": scores[referentiel.id],
@@ -441,6 +444,7 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
     target = ""
     posted: Mapping[str, str] | None = None
     pilotage_error = ""
+    locked = False
     if request.method == "POST":
         if not can_write(role):
             return HttpResponse("Votre rôle ne permet pas de modifier.", status=403)
@@ -460,8 +464,13 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
             error = _message(e)
             target = request.POST.get("action_id", "")
             posted = request.POST
-    context = _live_context(c, role, referentiel, action_id, error, target, posted)
-    status = 400 if error or pilotage_error else 200
+        except Locked as e:
+            # Locked since the page was shown (an audit started): the page again, with the reason
+            # above the controls, now disabled; htmx swaps it in place like any refusal.
+            error, target, locked = e.reason, "", True
+    verrou = services.motif_verrou(services.verrous_of(c), user_of(request).pk, [referentiel.id])
+    context = _live_context(c, role, referentiel, action_id, error, target, posted, verrou)
+    status = 403 if locked else 400 if error or pilotage_error else 200
     if is_htmx(request):
         # Only the rows and the scores: htmx swaps them in place (errors included, see base.html).
         return render(request, "pages/mesure_live.html", context, status=status)

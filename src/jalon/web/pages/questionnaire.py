@@ -18,10 +18,11 @@ from jalon.regles import Reponse as ReponseValue
 from jalon.regles.consequences import Consequence
 from jalon.web.collectivites.models import Collectivite, identite
 from jalon.web.collectivites.services import can_write
-from jalon.web.errors import InputError
+from jalon.web.errors import InputError, Locked
 from jalon.web.pages.common import is_htmx, loaded, member, user_of
 from jalon.web.statuts import services
 from jalon.web.statuts.models import Reponse
+from jalon.web.statuts.services import VerrouValue
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,11 @@ def _question_item(
     reponses: Mapping[str, ReponseValue],
     avec: Mapping[str, Consequence],
     ident: Mapping[str, frozenset[str]],
+    verrou: str | None,
 ) -> dict[str, Any]:
     valeur = record.valeur if record else None
     return {
+        "verrou": verrou,  # why the answer is locked against this member (an audit en cours), or None
         "question": q,
         "valeur": valeur,
         "valeur_text": _valeur_text(q, valeur),
@@ -195,6 +198,7 @@ def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
     c, role = member(request, collectivite_id)
     refs = loaded()
     error: tuple[str, str] | None = None  # question id, message
+    locked = False
     if request.method == "POST":
         if not can_write(role):
             return HttpResponse("Votre rôle ne permet pas de répondre.", status=403)
@@ -209,10 +213,15 @@ def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
                 return redirect(f"{request.path}#question-{q.id}")
         except InputError as e:
             error = (q.id, f"{e.field} : {e.reason}")
+        except Locked:
+            # Locked since the page was shown (an audit started): the question shows the reason
+            # above its controls, now disabled.
+            locked = True
         if is_htmx(request):
-            return _answered_fragment(request, c, refs, q, error)
+            return _answered_fragment(request, c, refs, q, error, locked)
     records, reponses, avec, ident = _state(c, refs)
-    groups, hors_type = _groups(c, refs, records, reponses, avec, ident)
+    verrous = services.verrous_of(c)
+    groups, hors_type = _groups(c, refs, records, reponses, avec, ident, user_of(request).pk, verrous)
     return render(
         request,
         "pages/questionnaire.html",
@@ -225,7 +234,7 @@ def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
             "answered": _answered(groups),
             "total": sum(len(g) for g in groups.values()),
         },
-        status=400 if error else 200,
+        status=403 if locked else 400 if error else 200,
     )
 
 
@@ -236,8 +245,11 @@ def _groups(
     reponses: Mapping[str, ReponseValue],
     avec: Mapping[str, Consequence],
     ident: Mapping[str, frozenset[str]],
+    user_id: int | None,
+    verrous: Mapping[str, VerrouValue],
 ) -> tuple[dict[str, list[dict[str, Any]]], int]:
-    """The questions of the collectivité's type by thématique label, in order; and how many others."""
+    """The questions of the collectivité's type by thématique label, in order; and how many others.
+    ``verrous``: the collectivité's locks, which may lock answers against ``user_id``."""
     groups: dict[str, list[dict[str, Any]]] = {}
     hors_type = 0
     order = {t: i for i, t in enumerate(refs.thematiques)}
@@ -253,7 +265,8 @@ def _groups(
         if not _concerne(q, c):
             hors_type += 1
             continue
-        item = _question_item(refs, q, records.get(q.id), reponses, avec, ident)
+        verrou = services.motif_verrou_question(verrous, user_id, refs, q.id)
+        item = _question_item(refs, q, records.get(q.id), reponses, avec, ident, verrou)
         groups.setdefault(thematique_label(refs, q.thematique_id), []).append(item)
     return groups, hors_type
 
@@ -263,17 +276,24 @@ def _answered(groups: Mapping[str, list[dict[str, Any]]]) -> int:
 
 
 def _answered_fragment(
-    request: HttpRequest, c: Collectivite, refs: Referentiels, q: Question, error: tuple[str, str] | None
+    request: HttpRequest,
+    c: Collectivite,
+    refs: Referentiels,
+    q: Question,
+    error: tuple[str, str] | None,
+    locked: bool,
 ) -> HttpResponse:
     """What htmx swaps after an answer: the question itself, and out of band the effects of every other
     answered question (one answer can change what another one does, e.g. two rules on one action)
     and the count of answers. Other questions' forms are left alone, so nothing typed there is lost."""
     records, reponses, avec, ident = _state(c, refs)
-    groups, _ = _groups(c, refs, records, reponses, avec, ident)
+    user_id, verrous = user_of(request).pk, services.verrous_of(c)
+    groups, _ = _groups(c, refs, records, reponses, avec, ident, user_id, verrous)
     items = [item for group in groups.values() for item in group]
     item = next((i for i in items if i["question"].id == q.id), None)
     if item is None:  # a question of another type, answered anyway
-        item = _question_item(refs, q, records.get(q.id), reponses, avec, ident)
+        verrou = services.motif_verrou_question(verrous, user_id, refs, q.id)
+        item = _question_item(refs, q, records.get(q.id), reponses, avec, ident, verrou)
     context = {
         "collectivite": c,
         "item": item,
@@ -282,4 +302,5 @@ def _answered_fragment(
         "can_write": True,
         "error": error,
     }
-    return render(request, "pages/question_answered.html", context, status=400 if error else 200)
+    status = 403 if locked else 400 if error else 200
+    return render(request, "pages/question_answered.html", context, status=status)

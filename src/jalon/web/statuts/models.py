@@ -158,3 +158,25 @@ class ScoreNode(models.Model):
 
     def __str__(self) -> str:
         return self.action_id
+
+
+class Verrou(models.Model):
+    """Who alone changes a référentiel's statuts, explications and answers now (the assigned auditors
+    of an audit en cours), and why (French, shown beside the locked controls). No row: the members'
+    roles decide. Part of the collectivité's state: written by ``statuts/write.py`` alone (the parcours'
+    transitions set and remove it), read under the collectivité's lock by every write."""
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="verrous")
+    referentiel = models.CharField(max_length=20)
+    auteurs = models.JSONField()  # the user ids allowed to write, sorted
+    motif = models.TextField()
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(
+                fields=["collectivite", "referentiel"], name="one_verrou_per_referentiel"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.collectivite_id} {self.referentiel}"

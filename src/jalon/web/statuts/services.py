@@ -4,6 +4,7 @@ stored scores up to date."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from jalon.referentiel.model import Referentiel, Referentiels
-from jalon.regles import check_reponse
+from jalon.regles import check_reponse, referentiels_reading
 from jalon.scores.engine import ScoreValue
 from jalon.scores.statuts import Statut
 from jalon.web.collectivites.models import Collectivite
@@ -27,11 +28,11 @@ from jalon.web.referentiels.services import (
     version_of_row,
 )
 from jalon.web.statuts import sql, write
-from jalon.web.statuts.models import Avancement, ScoreNode, ScoreSet, StatutRecord
+from jalon.web.statuts.models import Avancement, ScoreNode, ScoreSet, StatutRecord, Verrou
 from jalon.web.statuts.sql import StatutValue
-from jalon.web.statuts.write import KEEP, Keep, change, statut_of
+from jalon.web.statuts.write import KEEP, Keep, VerrouValue, change, motif_verrou, statut_of
 
-__all__ = ["KEEP", "Keep"]
+__all__ = ["KEEP", "Keep", "VerrouValue", "motif_verrou"]
 
 MAX_TEXT = 10_000
 Scores = dict[str, dict[str, ScoreValue]]
@@ -58,6 +59,26 @@ def statuts_of(collectivite: Collectivite, referentiel: str) -> dict[str, Statut
     """The engine's statuts of a référentiel."""
     records = StatutRecord.objects.filter(collectivite=collectivite, referentiel=referentiel)
     return {r.action_id: statut_of(v) for r in records if (v := statut_value(r)) is not None}
+
+
+def verrous_of(collectivite: Collectivite) -> dict[str, VerrouValue]:
+    """The collectivité's locked référentiels (an audit en cours: who alone writes them, and why), as
+    stored; for the pages to say why a control is locked. The writes check them under the lock."""
+    return {
+        referentiel: VerrouValue(frozenset(auteurs), motif)
+        for referentiel, auteurs, motif in Verrou.objects.filter(collectivite=collectivite).values_list(
+            "referentiel", "auteurs", "motif"
+        )
+    }
+
+
+def motif_verrou_question(
+    verrous: Mapping[str, VerrouValue], user_id: int | None, loaded: Referentiels, question_id: str
+) -> str | None:
+    """Why an answer to the question is locked against the user (a référentiel reading it is), or None."""
+    if not verrous:
+        return None
+    return motif_verrou(verrous, user_id, referentiels_reading(loaded, question_id))
 
 
 def clear_scored_states() -> None:

@@ -3,8 +3,8 @@
 A write runs while it holds the collectivité's lock, so its statements' cost is the length of the
 queue of its writers: built with the ORM they cost several times more than running them
 (docs/performance.md). The tables of a collectivité's state written here — statuts, explications,
-answers, history, score sets and nodes, and the collectivité's revision, identity and name once it
-exists — are written by nothing else. Same statements on SQLite and
+answers, history, score sets and nodes, the locks of an audit en cours, and the collectivité's
+revision, identity and name once it exists — are written by nothing else. Same statements on SQLite and
 PostgreSQL (``ON CONFLICT``, ``RETURNING``).
 """
 
@@ -18,7 +18,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from jalon.web.collectivites.models import Collectivite
-from jalon.web.statuts.models import Explication, HistoryEntry, Reponse, ScoreNode, ScoreSet, StatutRecord
+from jalon.web.statuts.models import (
+    Explication,
+    HistoryEntry,
+    Reponse,
+    ScoreNode,
+    ScoreSet,
+    StatutRecord,
+    Verrou,
+)
 
 Row = tuple[Any, ...]
 # A statut as the API, the history and the write path hold it: {"avancement": …[, "detaille": [f, p, pf]]}.
@@ -91,6 +99,15 @@ def lock(batch: Batch, collectivite_id: int) -> int:
     columns = ", ".join(("revision", "nom", "cot", *IDENTITE_COLUMNS))
     return batch.add(
         f"SELECT {columns} FROM {_table(Collectivite)} WHERE id = %s{lock}",
+        [collectivite_id],
+    )
+
+
+def read_verrous(batch: Batch, collectivite_id: int) -> int:
+    """(référentiel, allowed user ids as JSON text, motif) of each locked référentiel (see
+    ``Verrou``); queued right after the lock, in its batch."""
+    return batch.add(
+        f"SELECT referentiel, auteurs, motif FROM {_table(Verrou)} WHERE collectivite_id = %s",
         [collectivite_id],
     )
 
@@ -221,6 +238,24 @@ def put_explication(
         " ON CONFLICT (collectivite_id, action_id) DO UPDATE SET texte = excluded.texte,"
         " modified_by_id = excluded.modified_by_id, modified_at = excluded.modified_at",
         [collectivite_id, action_id, texte, user_id, _now(now)],
+    )
+
+
+def put_verrou(batch: Batch, collectivite_id: int, referentiel: str, auteurs: list[int], motif: str) -> None:
+    """Write (insert or replace) the lock of a référentiel: only ``auteurs`` write it."""
+    batch.add(
+        f"INSERT INTO {_table(Verrou)} (collectivite_id, referentiel, auteurs, motif)"
+        " VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (collectivite_id, referentiel) DO UPDATE SET auteurs = excluded.auteurs,"
+        " motif = excluded.motif",
+        [collectivite_id, referentiel, _json(auteurs), motif],
+    )
+
+
+def delete_verrou(batch: Batch, collectivite_id: int, referentiel: str) -> None:
+    batch.add(
+        f"DELETE FROM {_table(Verrou)} WHERE collectivite_id = %s AND referentiel = %s",
+        [collectivite_id, referentiel],
     )
 
 

@@ -6,9 +6,11 @@
         w.put_statut(referentiel, action_id, value)
 
 One transaction; the collectivité's lock (PostgreSQL's row lock; SQLite's IMMEDIATE transaction holds
-the database's write lock); the change; its history entries (``Write.record``, the only writer of the
-history); the stored scores of every référentiel the change touched brought up to date; a bump of
-the collectivité's revision. A refused or failed write leaves nothing.
+the database's write lock), read in one batch with the référentiels' locks (``VerrouValue``: during an
+audit only its auditors change statuts, explications and answers, else ``Locked``); the change; its
+history entries (``Write.record``, the only writer of the history); the stored scores of every
+référentiel the change touched brought up to date; a bump of the collectivité's revision. A refused
+or failed write leaves nothing.
 
 Scores are kept by the engine's ``LiveScores``, which updates only what a change reaches; the nodes
 it reports as moved are rewritten. The ``LiveScores`` a write leaves is remembered by the process
@@ -27,7 +29,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,11 +41,13 @@ from django.utils import timezone
 from jalon.evaluation import consequences_for, scoring_tree
 from jalon.referentiel.model import Referentiel, Referentiels
 from jalon.regles import Reponse as ReponseValue
+from jalon.regles import referentiels_reading
 from jalon.regles.consequences import Consequence
 from jalon.scores.engine import ScoreValue
 from jalon.scores.incremental import LiveScores
 from jalon.scores.statuts import FAIT, NON_CONCERNE, PAS_FAIT, PROGRAMME, Statut
 from jalon.web.collectivites.models import Collectivite, identite_tags
+from jalon.web.errors import Locked
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import current_loaded
 from jalon.web.statuts import sql
@@ -72,6 +76,28 @@ def statut_of(value: StatutValue) -> Statut:
         fait, programme, pas_fait = detaille
         return Statut.detaille(fait / 100, programme / 100, pas_fait / 100)
     return _PLAIN[value["avancement"]]
+
+
+@dataclass(frozen=True)
+class VerrouValue:
+    """A référentiel's lock as stored (``models.Verrou``): who alone writes it, and why (French)."""
+
+    auteurs: frozenset[int]
+    motif: str
+
+    def refuses(self, user_id: int | None) -> bool:
+        return user_id not in self.auteurs
+
+
+def motif_verrou(
+    verrous: Mapping[str, VerrouValue], user_id: int | None, referentiel_ids: Iterable[str]
+) -> str | None:
+    """Why one of these référentiels is locked against the user (French), or None when none is."""
+    for referentiel_id in sorted(referentiel_ids):
+        found = verrous.get(referentiel_id)
+        if found is not None and found.refuses(user_id):
+            return found.motif
+    return None
 
 
 @dataclass
@@ -163,6 +189,7 @@ class Write:
     nom: str
     cot: bool  # under a Contrat d'Objectif Territorial
     identite: dict[str, Any]  # type, population, localisation as stored
+    verrous: dict[str, VerrouValue]  # référentiel id → its lock, read under the collectivité's lock
     batch: sql.Batch = field(default_factory=sql.Batch)  # the writes, run at the end
     now: Any = field(default_factory=timezone.now)
     _taken: dict[str, Scored] = field(default_factory=dict)  # référentiel id → its state, changed here
@@ -240,9 +267,16 @@ class Write:
         """The statut of an action as this write leaves it so far."""
         return self.scored(referentiel).statuts.get(action_id)
 
+    def check_verrous(self, field: str, referentiel_ids: Iterable[str]) -> None:
+        """Raise ``Locked`` when one of these référentiels is locked against this write's user."""
+        motif = motif_verrou(self.verrous, self.user_id, referentiel_ids)
+        if motif is not None:
+            raise Locked(field, motif)
+
     def put_statut(self, referentiel: Referentiel, action_id: str, value: StatutValue | None) -> bool:
         """Set (None: remove) the statut of an action, with its history entry; False when it
-        already was that."""
+        already was that. ``Locked`` when the référentiel is locked against the user."""
+        self.check_verrous("action_id", [referentiel.id])
         before = self.statut(referentiel, action_id)
         if before == value:
             return False
@@ -259,7 +293,11 @@ class Write:
         return True
 
     def put_explication(self, action_id: str, texte: str) -> bool:
-        """Set an action's explication, with its history entry; False when it already was that."""
+        """Set an action's explication, with its history entry; False when it already was that.
+        ``Locked`` when the action's référentiel is locked against the user."""
+        if self.verrous:
+            referentiel = self.referentiels()[1].referentiel_of(action_id)
+            self.check_verrous("action_id", [] if referentiel is None else [referentiel.id])
         batch = sql.Batch()
         row = sql.read_explication(batch, self.collectivite_id, action_id)
         batch.run()
@@ -274,7 +312,10 @@ class Write:
         self, question_id: str, valeur: ReponseValue | Keep | None, justification: str | None
     ) -> None:
         """Set an answer (None removes it, KEEP leaves it) and/or its justification (None leaves
-        it), each change with its history entry; a new answer rescores every référentiel."""
+        it), each change with its history entry; a new answer rescores every référentiel. ``Locked``
+        when a référentiel whose rules read the question is locked against the user."""
+        if self.verrous:
+            self.check_verrous("question_id", referentiels_reading(self.referentiels()[1], question_id))
         batch = sql.Batch()
         row = sql.read_reponse(batch, self.collectivite_id, question_id)
         batch.run()
@@ -336,6 +377,23 @@ class Write:
         self.cot = cot
         return True
 
+    def verrouiller(self, referentiel_id: str, auteurs: Iterable[int], motif: str) -> None:
+        """Lock a référentiel (or change who holds its lock): only ``auteurs`` change its statuts,
+        explications and answers until ``deverrouiller``. The caller records why in the history."""
+        value = VerrouValue(frozenset(auteurs), motif)
+        if self.verrous.get(referentiel_id) == value:
+            return
+        sql.put_verrou(self.batch, self.collectivite_id, referentiel_id, sorted(value.auteurs), motif)
+        self.verrous[referentiel_id] = value
+        self._changed = True
+
+    def deverrouiller(self, referentiel_id: str) -> None:
+        """Remove a référentiel's lock: the members' roles decide again."""
+        if self.verrous.pop(referentiel_id, None) is None:
+            return
+        sql.delete_verrou(self.batch, self.collectivite_id, referentiel_id)
+        self._changed = True
+
     def store_scores(self, referentiel: Referentiel) -> None:
         """Make sure the référentiel's scores are stored for the current version."""
         self.scored(referentiel)
@@ -392,6 +450,7 @@ def change(
     with transaction.atomic():
         batch = sql.Batch()
         locked = sql.lock(batch, collectivite_id)
+        verrous = sql.read_verrous(batch, collectivite_id)  # after the lock: what its holder committed
         batch.run()
         if not batch.rows[locked]:
             raise Collectivite.DoesNotExist(f"collectivité {collectivite_id}")
@@ -405,6 +464,10 @@ def change(
             nom,
             bool(cot),
             dict(zip(sql.IDENTITE_COLUMNS, ident, strict=True)),
+            {
+                referentiel: VerrouValue(frozenset(sql.json_of(auteurs)), motif)
+                for referentiel, auteurs, motif in batch.rows[verrous]
+            },
         )
         yield write
         _remember(collectivite_id, revision, write.finish(), list(write.after.values()))
