@@ -374,3 +374,14 @@ def test_a_comment_closing_a_discussion_through_the_api(collectivite: Collectivi
     again = send(client, "put", url, '{"etat": "fermee", "texte": "Encore"}')
     assert again.status_code == 422 and "déjà fermée" in only_detail(again)["reason"]
     assert Commentaire.objects.count() == 2
+
+
+def test_an_answer_write_that_changes_nothing_on_a_question_never_answered(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    """Found by the fuzz: a null justification (left as it is) on a question never answered wrote no
+    row, which the endpoint then read back (500)."""
+    url = f"/api/collectivites/{collectivite.pk}/reponses/demo_jumelage"
+    response = send(editor.client(), "put", url, '{"justification": null}')
+    assert response.status_code == 200, response.content
+    assert response.json() == {"question_id": "demo_jumelage", "valeur": None, "justification": ""}

@@ -273,7 +273,10 @@ def put_reponse(
         raise InputError("valeur", "valeur ou justification attendue")
     valeur = body.valeur if "valeur" in given else KEEP
     services.set_reponse(c, caller(request), question_id, valeur, body.justification)
-    r = Reponse.objects.get(collectivite=c, question_id=question_id)
+    # No row when nothing was ever answered nor justified (a write that changed nothing writes none).
+    r = Reponse.objects.filter(collectivite=c, question_id=question_id).first()
+    if r is None:
+        return {"question_id": question_id, "valeur": None, "justification": ""}
     return {"question_id": question_id, "valeur": r.valeur, "justification": r.justification}
 
 
