@@ -45,6 +45,7 @@ def evolution_of(collectivite: Collectivite, referentiel_id: str) -> tuple[Point
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 52
 FAIT_COLOR, PROGRAMME_COLOR = "#1f6f43", "#b8860b"
+LABEL_GAP = 64  # the width of a date « 01/06/2025 » at this font size, and some room
 
 
 def _jour(d: date) -> str:
@@ -79,7 +80,7 @@ def svg(points: Sequence[PointEvolution], titre: str) -> str:
     xs = _xs(points)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="evolution" role="img" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" style="max-width: {WIDTH}px" '
         f"aria-label={quoteattr(titre)}>",
         f"<title>{escape(titre)}</title>",
     ]
@@ -106,9 +107,16 @@ def svg(points: Sequence[PointEvolution], titre: str) -> str:
                 f"<title>{escape(label)}</title></circle>"
             )
         out.append("</g>")
-    for x, p in zip(xs, points, strict=True):
+    # A date under its points, the first and last kept inside the frame, none over its left neighbour.
+    shown: float = -LABEL_GAP
+    for i, (x, p) in enumerate(zip(xs, points, strict=True)):
+        anchor = "start" if i == 0 else "end" if i == len(points) - 1 else "middle"
+        left = x if anchor == "start" else x - LABEL_GAP if anchor == "end" else x - LABEL_GAP / 2
+        if left < shown + 4 and i != len(points) - 1:
+            continue
+        shown = left + LABEL_GAP
         out.append(
-            f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="11">'
+            f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="{anchor}" font-size="11">'
             f"{escape(_jour(p.le))}</text>"
         )
     legend_y = HEIGHT - 12
