@@ -403,3 +403,26 @@ def test_the_page_charts_the_root_score_over_the_jalons(collectivite: Collectivi
 def test_no_jalon_no_chart(collectivite: Collectivite, editor: Member) -> None:
     html = logged_in(editor).get(f"/c/{collectivite.pk}/labellisation/").content.decode()
     assert 'class="evolution"' not in html
+
+
+def test_a_demande_without_audit_is_decided_on_a_jalon_named_by_the_staff(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    ready(collectivite, editor)
+    staff = token_of(staff_user()).client()
+    sent = post(editor.client(), api(collectivite, "/cae/demander"), {"etoile": 1, "document": DOCUMENT})
+    assert sent.status_code == 200 and sent.json()["demande"]["audit_requis"] is False
+    jalon = post(editor.client(), api(collectivite, "/cae/jalons"), {"nom": "Jugé"}).json()
+    before = snapshot(collectivite)
+    for bad in (-1, 2**63, 999_999):
+        refused = post(staff, api(collectivite, "/cae/decider"), {"obtenu": True, "jalon": bad})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "jalon", bad
+    assert snapshot(collectivite) == before
+    decided = post(staff, api(collectivite, "/cae/decider"), {"obtenu": True, "jalon": jalon["id"]})
+    assert decided.status_code == 200, decided.json()
+    # Without an audit, the star granted is the one requested.
+    assert decided.json()["etat"] == "labellisee" and decided.json()["label_en_vigueur"]["etoile"] == 1
+    assert models.Decision.objects.get().jalon_id == jalon["id"]
+    # The jalon the commission judged is kept.
+    kept = editor.client().delete(api(collectivite, f"/cae/jalons/{jalon['id']}"))
+    assert kept.status_code == 422 and "commission" in kept.json()["detail"][0]["reason"]

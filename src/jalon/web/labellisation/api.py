@@ -561,15 +561,13 @@ def valider_audit(request: HttpRequest, collectivite_id: int, referentiel_id: st
 )
 def decider(request: HttpRequest, collectivite_id: int, referentiel_id: str, body: DecisionIn) -> Any:
     """Record the commission's decision (the platform's staff); a label obtained is stored with it."""
-    jalon = body.jalon
-    if jalon is not None and not is_row_id(jalon):
-        raise InputError("jalon", f"jalon inconnu : {jalon}")
-    return _transition(
-        request,
-        collectivite_id,
-        referentiel_id,
-        lambda c, u, r: services.decider(c, u, r, body.obtenu, jalon),
-    )
+
+    def decide(c: Collectivite, user: User, ref: str) -> engine.Parcours:
+        if body.jalon is not None and not is_row_id(body.jalon):
+            raise InputError("jalon", f"jalon inconnu : {body.jalon}")
+        return services.decider(c, user, ref, body.obtenu, body.jalon)
+
+    return _transition(request, collectivite_id, referentiel_id, decide)
 
 
 @router.post(
