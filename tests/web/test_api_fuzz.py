@@ -5,7 +5,8 @@ The requests come as a member who writes (a token), on a collectivité with the 
 collectivité's id replaces the generated one except when that is absurd (below 1 or past 2^40), which
 must be a 404. Generated action, question and discussion ids are swapped for real ones half of the
 time (by the parity of their length: deterministic), so that the writes reach the services and the
-database rather than stop at « inconnue ». Bounded and deterministic: few examples per endpoint,
+database rather than stop at « inconnue »; so are référentiel ids, and a plausible jalon id is that of a
+jalon frozen for the case. Bounded and deterministic: few examples per endpoint,
 derandomized, no example database.
 """
 
@@ -31,6 +32,7 @@ from jalon.loading import load
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.discussions import services as discussions
 from jalon.web.discussions.models import Etat
+from jalon.web.labellisation import services as labellisation
 from jalon.web.wsgi import application
 from tests.web.conftest import Member
 
@@ -54,6 +56,7 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 DEMO = load()
 ACTIONS = [a for r in DEMO.referentiels.values() for a in r.actions]
 QUESTIONS = list(DEMO.questions)
+REFERENTIELS = list(DEMO.referentiels)
 
 # Not negative_data_rejection: a query string cannot tell a list [false] from the text "false", which
 # an optional text parameter rightly accepts. Invalid data is still sent, and must not crash.
@@ -75,7 +78,7 @@ def test_the_api_answers_what_its_schema_says(
     generated = params.get("collectivite_id")
     if isinstance(generated, int) and 0 < generated < 2**40:
         params["collectivite_id"] = collectivite.pk
-    for name, real in (("action_id", ACTIONS), ("question_id", QUESTIONS)):
+    for name, real in (("action_id", ACTIONS), ("question_id", QUESTIONS), ("referentiel_id", REFERENTIELS)):
         value = params.get(name)
         if isinstance(value, str) and len(value) % 2 == 0:
             params[name] = real[len(value) // 2 % len(real)]
@@ -85,4 +88,8 @@ def test_the_api_answers_what_its_schema_says(
         if discussion_id % 2:
             discussions.set_etat(d, Etat.FERMEE)
         params["discussion_id"] = d.pk
+    jalon_id = params.get("jalon_id")
+    if isinstance(jalon_id, int) and 0 < jalon_id < 2**40:
+        params["referentiel_id"] = "cae"
+        params["jalon_id"] = labellisation.figer_jalon(collectivite, editor.user, "cae", "Jalon fuzzé").pk
     case.call_and_validate(headers={"Authorization": f"Bearer {editor.token}"}, checks=CHECKS)

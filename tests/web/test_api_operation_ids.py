@@ -29,6 +29,35 @@ PUBLISHED = {
         "put",
         "/api/collectivites/{collectivite_id}/discussions/{discussion_id}/etat",
     ): "jalon_web_discussions_api_set_etat",
+    (
+        "get",
+        "/api/collectivites/{collectivite_id}/labellisation",
+    ): "jalon_web_labellisation_api_list_parcours",
+    ("post", "/api/collectivites/{collectivite_id}/pilotes"): "jalon_web_labellisation_api_nommer_pilote",
+    **{
+        (method, f"/api/collectivites/{{collectivite_id}}/labellisation/{{referentiel_id}}{path}"): (
+            f"jalon_web_labellisation_api_{name}"
+        )
+        for method, path, name in (
+            ("get", "", "get_parcours"),
+            ("post", "/demander", "demander"),
+            ("post", "/affecter-auditeur", "affecter_auditeur"),
+            ("post", "/retirer-auditeur", "retirer_auditeur"),
+            ("post", "/demarrer-audit", "demarrer_audit"),
+            ("post", "/auditer-mesure", "auditer_mesure"),
+            ("post", "/joindre-rapport", "joindre_rapport"),
+            ("post", "/valider-audit", "valider_audit"),
+            ("post", "/decider", "decider"),
+            ("post", "/nouveau-cycle", "nouveau_cycle"),
+            ("get", "/jalons", "list_jalons"),
+            ("post", "/jalons", "figer_jalon"),
+            ("get", "/jalons/{jalon_id}", "get_jalon"),
+            ("patch", "/jalons/{jalon_id}", "renommer_jalon"),
+            ("delete", "/jalons/{jalon_id}", "supprimer_jalon"),
+            ("get", "/comparaison", "comparer_jalons"),
+            ("get", "/evolution", "evolution"),
+        )
+    },
 }
 
 

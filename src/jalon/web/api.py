@@ -8,7 +8,8 @@ auditors write). Every error, whatever its status (401, 403, 404, 405, 413, 422,
 field; a body over ``jalon.web.limits.API_MAX_BODY`` bytes (1 Mio) is a 413 and is not read.
 
 This module holds the API object, its authentication and its error handlers; the endpoints are one
-router per app (``collectivites/api.py``, ``statuts/api.py``, ``discussions/api.py``), mounted here, and
+router per app (``collectivites/api.py``, ``statuts/api.py``, ``discussions/api.py``,
+``labellisation/api.py``), mounted here, and
 what they share is in ``api_common.py``, which never imports this module.
 """
 
@@ -33,6 +34,7 @@ from jalon.web.collectivites.api import router as collectivites_router
 from jalon.web.collectivites.services import user_of_token
 from jalon.web.discussions.api import router as discussions_router
 from jalon.web.errors import InputError, Locked
+from jalon.web.labellisation.api import router as labellisation_router
 from jalon.web.limits import API_MAX_BODY, error_body, french_reason, logged_server_error
 from jalon.web.statuts.api import router as statuts_router
 
@@ -169,4 +171,5 @@ def build_api() -> NinjaAPI:
     api.add_router("", collectivites_router)
     api.add_router("", statuts_router)
     api.add_router("", discussions_router)
+    api.add_router("", labellisation_router)
     return api

@@ -19,14 +19,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from jalon.labellisation import parcours as engine
-from jalon.labellisation.jalons import Comparaison, comparer
+from jalon.labellisation.jalons import Comparaison, PointEvolution, comparer
 from jalon.referentiel.model import Referentiel, Referentiels
 from jalon.web.collectivites.models import WRITE_ROLES, Collectivite
 from jalon.web.collectivites.services import role_of
 from jalon.web.errors import InputError
 from jalon.web.labellisation import models, services
+from jalon.web.labellisation.evolution import evolution_of, svg
 from jalon.web.labellisation.services import ParcoursRefuse
 from jalon.web.pages.common import loaded, user_of
 from jalon.web.pages.roles import role_label
@@ -66,6 +68,8 @@ class Bloc:
     pct_fait: str = ""
     comparaison: Comparaison | None = None
     compare_error: str = ""
+    evolution: tuple[PointEvolution, ...] = ()
+    graphique: str = ""  # the SVG of the root score over the jalons, built escaped
 
 
 def _usernames(ids: frozenset[str]) -> list[str]:
@@ -146,6 +150,9 @@ def _bloc(
         etoile_choisie=_etoile_choisie(erreurs.get((ref_id, "demander")), p, refs),
         erreurs={code: e for (r, code), e in erreurs.items() if r == ref_id},
     )
+    bloc.evolution = evolution_of(c, ref_id)
+    titre = f"Score de {referentiel.nom} au fil des jalons : % fait et % programmé"
+    bloc.graphique = mark_safe(svg(bloc.evolution, titre))
     if bloc.checklist is not None:
         bloc.pct_fait = _pct(100 * bloc.checklist.fait)
     for code in vue.possibles:
