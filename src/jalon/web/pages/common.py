@@ -20,6 +20,7 @@ from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import member_of
 from jalon.web.errors import InputError
 from jalon.web.referentiels.services import current_loaded
+from jalon.web.statuts.services import Acces, acces_of
 
 
 class Forbidden(Exception):
@@ -29,6 +30,15 @@ class Forbidden(Exception):
 def member(request: HttpRequest, collectivite_id: int) -> tuple[Collectivite, str]:
     """The collectivité and the caller's role; 404 for a non-member, as if it did not exist."""
     found = member_of(request.user, collectivite_id)
+    if found is None:
+        raise Http404("collectivité introuvable")
+    return found
+
+
+def acces(request: HttpRequest, collectivite_id: int) -> Acces:
+    """The caller's access (``statuts.services.Acces``): a member's role, or the référentiels they audit
+    as an assigned auditor; 404 for anyone else, as if the collectivité did not exist."""
+    found = acces_of(request.user, collectivite_id)
     if found is None:
         raise Http404("collectivité introuvable")
     return found

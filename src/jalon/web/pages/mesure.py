@@ -21,11 +21,11 @@ from jalon.web.errors import InputError, Locked
 from jalon.web.labellisation import pilotes
 from jalon.web.pages.common import (
     PREREQUIS,
+    acces,
     bars,
     is_htmx,
     loaded,
     markdown,
-    member,
     mesure_of,
     nombre,
     preorder,
@@ -325,7 +325,7 @@ def _shown_statut(statut: StatutRecord | None, posted: Mapping[str, str] | None)
 
 def _live_context(
     c: Collectivite,
-    role: str,
+    writer: bool,
     referentiel: Referentiel,
     action_id: str,
     error: str | None,
@@ -334,7 +334,8 @@ def _live_context(
     verrou: str | None = None,
 ) -> dict[str, Any]:
     """What the part of the page that a statut write changes shows: the rows and the scores. ``posted``:
-    the refused write's fields, shown again on its row (``error_at``). ``verrou``: why the référentiel
+    the refused write's fields, shown again on its row (``error_at``). ``writer``: the caller may change
+    this référentiel's statuts and explications (``Acces.ecrit``). ``verrou``: why the référentiel
     is locked against this member (an audit en cours): their controls are shown disabled, with it."""
     action = referentiel.actions[action_id]
     scores = services.scores(c, referentiel.id)
@@ -345,7 +346,6 @@ def _live_context(
     explications = {
         e.action_id: e.texte for e in Explication.objects.filter(collectivite=c, action_id__in=subtree_ids)
     }
-    writer = can_write(role)
     refused_statut = posted if posted is not None and "texte" not in posted else None
     refused_texte = posted.get("texte") if posted is not None and "texte" in posted else None
     preuves = _preuves_by_action(loaded())
@@ -431,8 +431,12 @@ def _live_context(
 
 @login_required
 def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpResponse:
-    c, role = member(request, collectivite_id)
+    a = acces(request, collectivite_id)
+    c, role = a.collectivite, a.role
     referentiel = referentiel_of(action_id)
+    if not a.voit(referentiel.id):  # an auditor who is not a member: the audited référentiels only
+        raise Http404("collectivité introuvable")
+    writer = a.ecrit([referentiel.id])
     action = referentiel.actions[action_id]
     if action.depth < referentiel.action_level:
         raise Http404("ce n'est pas une mesure")
@@ -445,9 +449,9 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
     posted: Mapping[str, str] | None = None
     pilotage_error = ""
     locked = False
-    if request.method == "POST":
-        if not can_write(role):
-            return HttpResponse("Votre rôle ne permet pas de modifier.", status=403)
+    # Pilotes and services are the members' (an auditor changes statuts and explications only).
+    if request.method == "POST" and not (can_write(role) if "pilotage" in request.POST else writer):
+        return HttpResponse("Votre rôle ne permet pas de modifier.", status=403)
     if request.method == "POST" and "pilotage" in request.POST:
         targets = [t.id for t in _pilotage_targets(referentiel, action)]
         try:
@@ -469,7 +473,7 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
             # above the controls, now disabled; htmx swaps it in place like any refusal.
             error, target, locked = e.reason, "", True
     verrou = services.motif_verrou(services.verrous_of(c), user_of(request).pk, [referentiel.id])
-    context = _live_context(c, role, referentiel, action_id, error, target, posted, verrou)
+    context = _live_context(c, writer, referentiel, action_id, error, target, posted, verrou)
     status = 403 if locked else 400 if error or pilotage_error else 200
     if is_htmx(request):
         # Only the rows and the scores: htmx swaps them in place (errors included, see base.html).
@@ -480,6 +484,7 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
             "discussions": discussions_of(c, set(context["subtree_ids"])),
             "discussion_targets": [n["action"] for n in context["nodes"]],
             "pilotage": _pilotage_context(c, referentiel, action, can_write(role)),
+            "membre_ecrit": can_write(role),  # pilotes, services and discussions
             "pilotage_error": pilotage_error,
             "pilotage_posted": request.POST if pilotage_error else {},
         }

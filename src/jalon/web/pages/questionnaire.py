@@ -15,14 +15,14 @@ from django.shortcuts import redirect, render
 from jalon.evaluation import consequences_for
 from jalon.referentiel.model import Question, Referentiels
 from jalon.regles import Reponse as ReponseValue
+from jalon.regles import referentiels_reading
 from jalon.regles.consequences import Consequence
 from jalon.web.collectivites.models import Collectivite, identite
-from jalon.web.collectivites.services import can_write
 from jalon.web.errors import InputError, Locked
-from jalon.web.pages.common import is_htmx, loaded, member, user_of
+from jalon.web.pages.common import acces, is_htmx, loaded, user_of
 from jalon.web.statuts import services
 from jalon.web.statuts.models import Reponse
-from jalon.web.statuts.services import VerrouValue
+from jalon.web.statuts.services import Acces, VerrouValue
 
 
 @dataclass(frozen=True)
@@ -195,17 +195,20 @@ def _state(
 
 @login_required
 def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
-    c, role = member(request, collectivite_id)
+    a = acces(request, collectivite_id)
+    c = a.collectivite
     refs = loaded()
     error: tuple[str, str] | None = None  # question id, message
     locked = False
     if request.method == "POST":
-        if not can_write(role):
+        if not a.ecrit(refs.referentiels):
             return HttpResponse("Votre rôle ne permet pas de répondre.", status=403)
         question_id = request.POST.get("question_id", "")
         q = refs.questions.get(question_id)
         if q is None:
             raise Http404("question inconnue")
+        if not a.ecrit(referentiels_reading(refs, q.id)):
+            return HttpResponse(f"{_hors_audit(a)}.", status=403)
         try:
             valeur = _parse_valeur(q, request.POST.get("valeur", ""))
             services.set_reponse(c, user_of(request), q.id, valeur, request.POST.get("justification", ""))
@@ -218,17 +221,17 @@ def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
             # above its controls, now disabled.
             locked = True
         if is_htmx(request):
-            return _answered_fragment(request, c, refs, q, error, locked)
+            return _answered_fragment(request, a, refs, q, error, locked)
     records, reponses, avec, ident = _state(c, refs)
     verrous = services.verrous_of(c)
-    groups, hors_type = _groups(c, refs, records, reponses, avec, ident, user_of(request).pk, verrous)
+    groups, hors_type = _groups(c, refs, records, reponses, avec, ident, user_of(request).pk, verrous, a)
     return render(
         request,
         "pages/questionnaire.html",
         {
             "collectivite": c,
             "groups": groups,
-            "can_write": can_write(role),
+            "can_write": a.ecrit(refs.referentiels),
             "error": error,
             "hors_type": hors_type,
             "answered": _answered(groups),
@@ -236,6 +239,25 @@ def questionnaire(request: HttpRequest, collectivite_id: int) -> HttpResponse:
         },
         status=403 if locked else 400 if error else 200,
     )
+
+
+def _hors_audit(a: Acces) -> str:
+    return (
+        f"Vous êtes auditeur affecté de : {', '.join(sorted(a.audites))} ; "
+        "aucun de ces référentiels ne lit cette question"
+    )
+
+
+def _verrou(
+    a: Acces, verrous: Mapping[str, VerrouValue], user_id: int | None, refs: Referentiels, question_id: str
+) -> str | None:
+    """Why the caller's answer to the question is locked (French), or None: an audit en cours locks it
+    against them (the write primitive's rule), or they write answers only as the auditor of référentiels
+    that do not read it."""
+    motif = services.motif_verrou_question(verrous, user_id, refs, question_id)
+    if motif is None and a.ecrit(refs.referentiels) and not a.ecrit(referentiels_reading(refs, question_id)):
+        return f"{_hors_audit(a)}."
+    return motif
 
 
 def _groups(
@@ -247,9 +269,11 @@ def _groups(
     ident: Mapping[str, frozenset[str]],
     user_id: int | None,
     verrous: Mapping[str, VerrouValue],
+    a: Acces,
 ) -> tuple[dict[str, list[dict[str, Any]]], int]:
     """The questions of the collectivité's type by thématique label, in order; and how many others.
-    ``verrous``: the collectivité's locks, which may lock answers against ``user_id``."""
+    ``verrous``: the collectivité's locks, which may lock answers against ``user_id``, whose access is
+    ``a``."""
     groups: dict[str, list[dict[str, Any]]] = {}
     hors_type = 0
     order = {t: i for i, t in enumerate(refs.thematiques)}
@@ -265,7 +289,7 @@ def _groups(
         if not _concerne(q, c):
             hors_type += 1
             continue
-        verrou = services.motif_verrou_question(verrous, user_id, refs, q.id)
+        verrou = _verrou(a, verrous, user_id, refs, q.id)
         item = _question_item(refs, q, records.get(q.id), reponses, avec, ident, verrou)
         groups.setdefault(thematique_label(refs, q.thematique_id), []).append(item)
     return groups, hors_type
@@ -277,7 +301,7 @@ def _answered(groups: Mapping[str, list[dict[str, Any]]]) -> int:
 
 def _answered_fragment(
     request: HttpRequest,
-    c: Collectivite,
+    a: Acces,
     refs: Referentiels,
     q: Question,
     error: tuple[str, str] | None,
@@ -286,13 +310,14 @@ def _answered_fragment(
     """What htmx swaps after an answer: the question itself, and out of band the effects of every other
     answered question (one answer can change what another one does, e.g. two rules on one action)
     and the count of answers. Other questions' forms are left alone, so nothing typed there is lost."""
+    c = a.collectivite
     records, reponses, avec, ident = _state(c, refs)
     user_id, verrous = user_of(request).pk, services.verrous_of(c)
-    groups, _ = _groups(c, refs, records, reponses, avec, ident, user_id, verrous)
+    groups, _ = _groups(c, refs, records, reponses, avec, ident, user_id, verrous, a)
     items = [item for group in groups.values() for item in group]
     item = next((i for i in items if i["question"].id == q.id), None)
     if item is None:  # a question of another type, answered anyway
-        verrou = services.motif_verrou_question(verrous, user_id, refs, q.id)
+        verrou = _verrou(a, verrous, user_id, refs, q.id)
         item = _question_item(refs, q, records.get(q.id), reponses, avec, ident, verrou)
     context = {
         "collectivite": c,

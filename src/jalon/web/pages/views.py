@@ -26,11 +26,11 @@ from jalon.web.labellisation import pilotes
 from jalon.web.labellisation.services import parcours_of
 from jalon.web.pages.common import (
     PREREQUIS,
+    acces,
     bar_html,
     bars,
     entier,
     loaded,
-    member,
     nombre,
     percent,
     prerequis_of,
@@ -178,10 +178,13 @@ def labellisation_of(
 
 @login_required
 def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
-    c, role = member(request, collectivite_id)
+    a = acces(request, collectivite_id)
+    c, role = a.collectivite, a.role
     rows = []
     engine = loaded()
     for ref_id, referentiel in engine.referentiels.items():
+        if not a.voit(ref_id):  # an auditor who is not a member: the audited référentiels only
+            continue
         scores = services.scores(c, ref_id)
         s = scores[ref_id]
         fait, potentiel = float(s["point_fait"] or 0), float(s["point_potentiel"] or 0)
@@ -232,7 +235,7 @@ def dashboard(request: HttpRequest, collectivite_id: int) -> HttpResponse:
         {
             "collectivite": c,
             "population": entier(c.population),
-            "role": role_label(role),
+            "role": role_label(role) if role is not None else "Auditeur affecté",
             "rows": rows,
             "can_write": can_write(role),
             "is_admin": role == "admin",
@@ -403,9 +406,10 @@ def _text_matcher(referentiel: Referentiel, query: str) -> tuple[Callable[[Actio
 
 @login_required
 def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> HttpResponse:
-    c, _role = member(request, collectivite_id)
+    a = acces(request, collectivite_id)
+    c = a.collectivite
     referentiel = loaded().referentiels.get(referentiel_id)
-    if referentiel is None:
+    if referentiel is None or not a.voit(referentiel_id):
         raise Http404("référentiel inconnu")
     scores = services.scores(c, referentiel_id)
     query = " ".join(request.GET.get("q", "").split())

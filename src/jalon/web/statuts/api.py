@@ -7,6 +7,7 @@ client generated from the OpenAPI schema keeps working."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, NotRequired
 
@@ -16,6 +17,7 @@ from ninja import Field, Router
 from pydantic import StrictFloat, StrictInt, StrictStr
 from typing_extensions import TypedDict  # pydantic takes typing's own from Python 3.12 on
 
+from jalon.regles import referentiels_reading
 from jalon.scores.engine import ScoreValue
 from jalon.web.api_common import (
     READ_ERRORS,
@@ -28,7 +30,7 @@ from jalon.web.api_common import (
     member,
 )
 from jalon.web.collectivites.api import CollectiviteOut, collectivite_out
-from jalon.web.collectivites.models import identite
+from jalon.web.collectivites.models import Collectivite, identite
 from jalon.web.errors import InputError
 from jalon.web.referentiels.services import current_loaded
 from jalon.web.statuts import services
@@ -150,6 +152,30 @@ def _moment(value: datetime) -> datetime:
     return timezone.localtime(timezone.make_aware(value) if timezone.is_naive(value) else value)
 
 
+def _acces(request: HttpRequest, collectivite_id: int) -> services.Acces:
+    """The caller's access (a member's role, or the référentiels audited as an assigned auditor); 404
+    for anyone else, as if the collectivité did not exist."""
+    found = services.acces_of(request.user, collectivite_id) if is_row_id(collectivite_id) else None
+    if found is None:
+        raise ApiError(404, "collectivite_id", "collectivité introuvable")
+    return found
+
+
+def _writer(request: HttpRequest, collectivite_id: int, referentiel_ids: Iterable[str]) -> Collectivite:
+    """The collectivité, when the caller may change what touches these référentiels (``Acces.ecrit``);
+    else a 403 (the write primitive then refuses a locked référentiel to anyone but its auditors)."""
+    a = _acces(request, collectivite_id)
+    if not a.ecrit(referentiel_ids):
+        raise ApiError(403, "role", a.refus())
+    return a.collectivite
+
+
+def _referentiel_of(action_id: str) -> list[str]:
+    """The référentiel of an action, none when unknown (the service then says so)."""
+    found = current_loaded()[1].referentiel_of(action_id)
+    return [] if found is None else [found.id]
+
+
 @router.get(
     "/collectivites/{collectivite_id}",
     response={200: CollectiviteDetailOut, **READ_ERRORS},
@@ -175,9 +201,10 @@ def get_collectivite(request: HttpRequest, collectivite_id: int) -> dict[str, An
 )
 def scored_tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> list[dict[str, Any]]:
     """Every node of a référentiel in order (parents first), with its statut and its scores."""
-    c, _ = member(request, collectivite_id)
+    a = _acces(request, collectivite_id)
+    c = a.collectivite
     referentiel = current_loaded()[1].referentiels.get(referentiel_id)
-    if referentiel is None:
+    if referentiel is None or not a.voit(referentiel_id):
         raise ApiError(404, "referentiel_id", f"référentiel inconnu : {referentiel_id!r}")
     scores = services.scores(c, referentiel_id)
     statuts = {
@@ -205,8 +232,13 @@ def scored_tree(request: HttpRequest, collectivite_id: int, referentiel_id: str)
     operation_id="jalon_web_api_list_statuts",
 )
 def list_statuts(request: HttpRequest, collectivite_id: int) -> dict[str, Any]:
-    c, _ = member(request, collectivite_id)
-    return {r.action_id: services.statut_value(r) for r in StatutRecord.objects.filter(collectivite=c)}
+    """The statuts of every référentiel (of the audited ones only, for an auditor who is not a member)."""
+    a = _acces(request, collectivite_id)
+    return {
+        r.action_id: services.statut_value(r)
+        for r in StatutRecord.objects.filter(collectivite=a.collectivite)
+        if a.voit(r.referentiel)
+    }
 
 
 @router.put(
@@ -220,7 +252,7 @@ def put_statut(request: HttpRequest, collectivite_id: int, action_id: str, body:
     (percentages, multiples of 5 adding up to 100). Only ``{"avancement": "non_renseigne"}`` removes
     the statut: any other body that is not one of these (a missing or misspelled key, null, a list…)
     is a 422 and changes nothing."""
-    c, _ = member(request, collectivite_id, write=True)
+    c = _writer(request, collectivite_id, _referentiel_of(action_id))
     change = services.set_statut(c, caller(request), action_id, body.avancement, body.detaille)
     return {
         "action_id": change.action_id,
@@ -239,7 +271,7 @@ def put_explication(
     request: HttpRequest, collectivite_id: int, action_id: str, body: ExplicationIn
 ) -> dict[str, Any]:
     """Set the explication of an action (an empty text removes it)."""
-    c, _ = member(request, collectivite_id, write=True)
+    c = _writer(request, collectivite_id, _referentiel_of(action_id))
     services.set_explication(c, caller(request), action_id, body.texte)
     return {"action_id": action_id, "texte": body.texte}
 
@@ -250,7 +282,7 @@ def put_explication(
     operation_id="jalon_web_api_list_reponses",
 )
 def list_reponses(request: HttpRequest, collectivite_id: int) -> dict[str, Any]:
-    c, _ = member(request, collectivite_id)
+    c = _acces(request, collectivite_id).collectivite
     return {
         r.question_id: {"valeur": r.valeur, "justification": r.justification}
         for r in Reponse.objects.filter(collectivite=c)
@@ -267,7 +299,7 @@ def put_reponse(
 ) -> dict[str, Any]:
     """Answer a question and/or set its justification. A field left out is left unchanged; an
     explicit ``"valeur": null`` removes the answer. A body with neither field is a 422."""
-    c, _ = member(request, collectivite_id, write=True)
+    c = _writer(request, collectivite_id, referentiels_reading(current_loaded()[1], question_id))
     given = body.model_fields_set
     if not given:
         raise InputError("valeur", "valeur ou justification attendue")

@@ -4,7 +4,7 @@ stored scores up to date."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,13 @@ from jalon.regles import check_reponse, referentiels_reading
 from jalon.scores.engine import ScoreValue
 from jalon.scores.statuts import Statut
 from jalon.web.collectivites.models import Collectivite
-from jalon.web.collectivites.services import member_of_row, member_statement
+from jalon.web.collectivites.services import (
+    AnyUser,
+    can_write,
+    member_of,
+    member_of_row,
+    member_statement,
+)
 from jalon.web.errors import InputError
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.referentiels.services import (
@@ -70,6 +76,53 @@ def verrous_of(collectivite: Collectivite) -> dict[str, VerrouValue]:
             "referentiel", "auteurs", "motif"
         )
     }
+
+
+@dataclass(frozen=True)
+class Acces:
+    """What a person may do in a collectivité: a member's role, and the référentiels whose audit en
+    cours assigned them as an auditor (``Verrou.auteurs``), member or not. The one rule the pages and
+    the API ask; the write primitive still refuses anyone else's write to a locked référentiel."""
+
+    collectivite: Collectivite
+    role: str | None  # None: not a member, an assigned auditor only
+    audites: frozenset[str]  # the référentiels the person audits now
+
+    def voit(self, referentiel_id: str) -> bool:
+        """A member sees every référentiel; an auditor who is not one, those audited only."""
+        return self.role is not None or referentiel_id in self.audites
+
+    def ecrit(self, referentiel_ids: Iterable[str]) -> bool:
+        """May change statuts, explications or answers touching these référentiels: a role that writes,
+        or the assigned auditor of one of them (an answer is read by several)."""
+        return can_write(self.role) or not self.audites.isdisjoint(referentiel_ids)
+
+    def refus(self) -> str:
+        """Why a write is refused (French): the role, or the référentiels audited."""
+        if self.audites:
+            return "vous n'êtes auditeur affecté que de : " + ", ".join(sorted(self.audites))
+        return f"le rôle {self.role} ne permet pas de modifier"
+
+
+def acces_of(user: AnyUser, collectivite_id: int) -> Acces | None:
+    """The person's access to the collectivité; None for someone who is neither a member nor an
+    assigned auditor of one of its audits en cours (shown a 404, as if it did not exist)."""
+    if not user.is_authenticated:
+        return None
+    assert user.pk is not None
+    found = member_of(user, collectivite_id)
+    audites = frozenset(
+        referentiel
+        for referentiel, auteurs in Verrou.objects.filter(collectivite_id=collectivite_id).values_list(
+            "referentiel", "auteurs"
+        )
+        if user.pk in auteurs
+    )
+    if found is not None:
+        return Acces(found[0], found[1], audites)
+    if not audites:
+        return None
+    return Acces(Collectivite.objects.get(pk=collectivite_id), None, audites)
 
 
 def motif_verrou_question(
