@@ -135,6 +135,14 @@ def test_an_assigned_auditor_works_on_the_audited_referentiel_during_the_audit(
     dashboard = logged_in(auditeur).get(urls(collectivite)["dashboard"]).content.decode()
     role = "Auditeur affecté" if who == "externe" else "Auditeur"
     assert f"votre rôle : {role}" in dashboard
+    # The menu offers a non-member only the pages they may open.
+    member_only = [
+        f"/c/{collectivite.pk}/{p}/" for p in ("discussions", "historique", "membres", "parametres")
+    ]
+    for url in (urls(collectivite)["dashboard"], f"/c/{collectivite.pk}/labellisation/"):
+        html = logged_in(auditeur).get(url).content.decode()
+        shown = [u for u in member_only if f'href="{u}"' in html]
+        assert shown == ([] if who == "externe" else member_only), url
 
     assert page_writes(auditeur, collectivite) == [302, 302, 302]
     statut = StatutRecord.objects.get(collectivite=collectivite, action_id=TACHE)

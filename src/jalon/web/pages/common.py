@@ -41,6 +41,8 @@ def acces(request: HttpRequest, collectivite_id: int) -> Acces:
     found = acces_of(request.user, collectivite_id)
     if found is None:
         raise Http404("collectivité introuvable")
+    # The menu leaves out the pages a non-member auditor may not open (base.html).
+    request.jalon_membre = found.role is not None  # type: ignore[attr-defined]
     return found
 
 

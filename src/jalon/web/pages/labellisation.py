@@ -333,6 +333,7 @@ def labellisation(request: HttpRequest, collectivite_id: int) -> HttpResponse:
             messages.success(request, done)
             return redirect(reverse("labellisation", args=(c.pk,)) + f"#ref-{ref_id}")
     role = role_of(request.user, c)
+    request.jalon_membre = role is not None  # type: ignore[attr-defined]  # the menu (base.html)
     blocs = [
         _bloc(
             c,
