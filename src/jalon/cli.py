@@ -841,6 +841,19 @@ def _restauration(archive: Path, database: str | None, data_dir: Path) -> None:
             f"{summary.files} fichier(s).",
             markup=False,
         )
+        with progress_bar() as report:
+            differing = backup.differing_scores(report)
+        if differing:
+            # Restored as they were saved: a difference was in the backed-up instance already.
+            err.print(
+                "Attention : scores enregistrés différents d'une évaluation complète de leurs statuts "
+                f"(ils étaient ainsi dans la sauvegarde) : {' ; '.join(differing)}.",
+                markup=False,
+            )
+        else:
+            out.print(
+                "Scores vérifiés : égaux à une évaluation complète des statuts restaurés.", markup=False
+            )
 
 
 @app.command("sauvegarde")

@@ -21,12 +21,12 @@ from django.db import connection, models
 from typer.testing import CliRunner, Result
 
 from jalon.cli import app
-from jalon.web.backup import FORMAT_VERSION, MANIFEST, backed_up_models
+from jalon.web.backup import FORMAT_VERSION, MANIFEST, backed_up_models, differing_scores
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.labellisation import services as labellisation
 from jalon.web.referentiels.models import ReferentielVersion
 from jalon.web.statuts import services
-from jalon.web.statuts.models import HistoryEntry, ScoreSet, StatutRecord
+from jalon.web.statuts.models import HistoryEntry, ScoreNode, ScoreSet, StatutRecord
 from tests.web.conftest import Member, make_collectivite, make_member
 from tests.web.statuts.test_statuts import full_evaluation
 from tests.web.test_serve import JALON
@@ -100,6 +100,7 @@ def test_a_backup_restored_into_an_empty_instance_gives_back_every_row(
     assert not StatutRecord.objects.exists()
     restored = jalon("restore", str(archive))
     assert restored.exit_code == 0, restored.output
+    assert "Scores vérifiés : égaux à une évaluation complète" in restored.stdout
     after = every_table()
     for table, rows in before.items():
         assert after[table] == rows, table
@@ -147,6 +148,23 @@ def test_a_restore_into_an_instance_that_is_not_empty_is_refused(
     assert result.exit_code == 1
     assert "la base n'est pas vide (1 collectivité(s), 2 compte(s))" in result.stderr
     assert every_table() == before
+
+
+def test_the_verification_after_a_restore_names_stored_scores_that_a_full_evaluation_contradicts(
+    version: ReferentielVersion, jalon: Jalon, tmp_path: Path
+) -> None:
+    c, _ = some_work(version)
+    node = ScoreNode.objects.get(score_set__collectivite=c, action_id="cae")
+    node.data = {**node.data, "point_fait": node.data["point_fait"] + 1}
+    node.save()
+    archive = tmp_path / "a.tar"
+    assert jalon("sauvegarde", str(archive)).exit_code == 0
+    emptied()
+    result = jalon("restauration", str(archive))
+    assert result.exit_code == 0, result.output
+    assert "Attention : scores enregistrés différents d'une évaluation complète" in result.stderr
+    assert f"{c.nom} (n° {c.pk}), cae" in result.stderr
+    assert differing_scores() == [f"{c.nom} (n° {c.pk}), cae"]
 
 
 def rewritten(archive: Path, change: Callable[[str, bytes], bytes]) -> Path:
@@ -270,7 +288,9 @@ def test_a_backup_taken_while_statuts_are_written_restores_a_consistent_state(
     assert saved.exit_code == 0, saved.output
     assert len(written) > during  # the writer went on (a backup on SQLite takes no write lock)
     emptied()
-    assert jalon("restauration", str(archive)).exit_code == 0
+    result = jalon("restauration", str(archive))
+    assert result.exit_code == 0, result.output
+    assert "Scores vérifiés" in result.stdout
     restored = Collectivite.objects.get()
     stored = ScoreSet.objects.get(collectivite=restored, referentiel="cae")
     assert stored.scores == full_evaluation(version, restored)

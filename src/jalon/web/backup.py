@@ -37,8 +37,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
-from jalon.web.collectivites.models import Collectivite
+from jalon.evaluation import evaluate_state
+from jalon.web.collectivites.models import Collectivite, identite
 from jalon.web.operator import OperatorError
+from jalon.web.referentiels.models import ReferentielVersion
+from jalon.web.referentiels.services import loaded_version
+from jalon.web.statuts.models import Reponse, ScoreSet, StatutRecord
+from jalon.web.statuts.services import statut_value
+from jalon.web.statuts.write import statut_of
 
 FORMAT = "jalon-sauvegarde"
 FORMAT_VERSION = 1
@@ -317,3 +323,36 @@ def restore(archive: Path, progress: Progress = _quiet) -> Summary:
         except (DatabaseError, OSError, serializers.base.DeserializationError) as error:
             raise OperatorError(f"la restauration a échoué, rien n'a été écrit : {error}") from None
     return Summary(rows, len(manifest["lignes"]), len(files))
+
+
+def full_evaluation(collectivite: Collectivite, version_id: int) -> dict[str, dict[str, Any]]:
+    """The scores of every node, evaluated anew by the engine from the collectivité's stored statuts and
+    answers, without the incremental scoring of the writes."""
+    statuts = {
+        r.action_id: statut_of(value)
+        for r in StatutRecord.objects.filter(collectivite=collectivite)
+        if (value := statut_value(r)) is not None
+    }
+    reponses = {
+        r.question_id: r.valeur
+        for r in Reponse.objects.filter(collectivite=collectivite)
+        if r.valeur is not None
+    }
+    loaded = loaded_version(ReferentielVersion.objects.get(pk=version_id))
+    return evaluate_state(loaded, identite(collectivite), reponses, statuts)
+
+
+def differing_scores(progress: Progress = _quiet) -> list[str]:
+    """The stored scores (collectivité, référentiel) that are not those of a full evaluation of their
+    statuts: none after a good restore. What ``jalon check`` does for scenario files, on the database."""
+    differing = []
+    score_sets = list(ScoreSet.objects.select_related("collectivite").order_by("pk"))
+    for done, score_set in enumerate(score_sets):
+        progress(f"vérification des scores {score_set}", done, len(score_sets))
+        evaluated = full_evaluation(score_set.collectivite, score_set.version_id)
+        stored = score_set.scores
+        if stored != {a: evaluated.get(a) for a in stored}:
+            differing.append(
+                f"{score_set.collectivite.nom} (n° {score_set.collectivite_id}), {score_set.referentiel}"
+            )
+    return differing
