@@ -20,6 +20,7 @@ import hashlib
 import importlib.metadata
 import io
 import json
+import shutil
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
@@ -71,10 +72,19 @@ class ExactEncoder(DjangoJSONEncoder):
 
 
 def backed_up_models() -> list[type[models.Model]]:
-    """Every table of the database Django manages (many-to-many tables go with their model's rows),
-    ordered by name so that two backups of one state are alike."""
-    found = [m for m in apps.get_models() if m._meta.managed and not m._meta.proxy and not m._meta.swapped]
+    """Every table of the database Django manages, many-to-many tables as tables of their own (their rows
+    keep their ids), ordered by name so that two backups of one state are alike."""
+    found = [
+        m
+        for m in apps.get_models(include_auto_created=True)
+        if m._meta.managed and not m._meta.proxy and not m._meta.swapped
+    ]
     return sorted(found, key=lambda m: m._meta.label_lower)
+
+
+def _own_fields(model: type[models.Model]) -> list[str]:
+    """The columns of a model's table, without its many-to-many fields (their tables are backed up)."""
+    return [f.name for f in model._meta.local_concrete_fields]
 
 
 def stored_files_root() -> Path | None:
@@ -156,7 +166,9 @@ def backup(archive: Path, progress: Progress = _quiet) -> Summary:
                 path = folder / f"{label}.jsonl"
                 queryset = model._base_manager.order_by("pk")
                 with path.open("w", encoding="utf-8") as f:
-                    serializers.serialize("jsonl", queryset.iterator(), stream=f, cls=ExactEncoder)
+                    serializers.serialize(
+                        "jsonl", queryset.iterator(), stream=f, cls=ExactEncoder, fields=_own_fields(model)
+                    )
                 counts[label] = queryset.count()
                 parts.append((path, TABLES + path.name))
             files = _stored_files()
@@ -295,8 +307,11 @@ def restore(archive: Path, progress: Progress = _quiet) -> Summary:
             with transaction.atomic():
                 # What migrating created (content types, permissions) goes: the backup's own rows, with
                 # their numbers, replace it.
-                for model in reversed(chosen):
-                    model._base_manager.all().delete()
+                # Plain DELETEs: the foreign keys are checked at the commit (Django makes them deferred),
+                # when every row of the backup is in.
+                with connection.cursor() as cursor:
+                    for model in chosen:
+                        cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
                 for done, model in enumerate(chosen):
                     label = model._meta.label_lower
                     progress(f"table {label}", done, len(chosen))
@@ -319,7 +334,7 @@ def restore(archive: Path, progress: Progress = _quiet) -> Summary:
                     assert root is not None
                     target = root / name.removeprefix(FILES)
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    (folder / name).replace(target)
+                    shutil.move(folder / name, target)  # the temporary folder may be on another disk
         except (DatabaseError, OSError, serializers.base.DeserializationError) as error:
             raise OperatorError(f"la restauration a échoué, rien n'a été écrit : {error}") from None
     return Summary(rows, len(manifest["lignes"]), len(files))
