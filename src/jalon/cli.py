@@ -808,7 +808,7 @@ ArchiveArgument = Annotated[
 @contextmanager
 def progress_bar() -> Iterator[Any]:
     """A Rich progress bar on the error output (the standard output stays for the result)."""
-    with Progress(console=err, transient=True) as bar:
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("", total=None)
 
         def report(description: str, done: int, total: int) -> None:

@@ -333,3 +333,19 @@ def test_a_backup_restores_into_the_other_database_vendor(
     emptied()
     assert jalon("restauration", str(again)).exit_code == 0
     assert every_table() == before
+
+
+def test_a_restore_into_a_files_folder_that_is_not_empty_is_refused(
+    version: ReferentielVersion, jalon: Jalon, tmp_path: Path, settings: Any
+) -> None:
+    settings.MEDIA_ROOT = str(tmp_path / "fichiers")
+    archive = tmp_path / "a.tar"
+    assert jalon("sauvegarde", str(archive)).exit_code == 0
+    emptied()
+    (tmp_path / "fichiers").mkdir()
+    (tmp_path / "fichiers" / "deja.txt").write_text("là", encoding="utf-8")
+    before = every_table()
+    result = jalon("restauration", str(archive))
+    assert result.exit_code == 1
+    assert f"le dossier des fichiers {tmp_path / 'fichiers'} n'est pas vide" in result.stderr
+    assert every_table() == before
