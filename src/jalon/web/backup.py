@@ -158,23 +158,41 @@ def backup(archive: Path, progress: Progress = _quiet) -> Summary:
     with tempfile.TemporaryDirectory(dir=archive.parent, prefix=".jalon-sauvegarde-") as work:
         folder = Path(work)
         parts: list[tuple[Path, str]] = []
-        with snapshot():
-            migrations = sorted([m.app, m.name] for m in MigrationRecorder.Migration.objects.all())
-            for done, model in enumerate(chosen):
-                label = model._meta.label_lower
-                progress(f"table {label}", done, len(chosen))
-                path = folder / f"{label}.jsonl"
-                queryset = model._base_manager.order_by("pk")
-                with path.open("w", encoding="utf-8") as f:
-                    serializers.serialize(
-                        "jsonl", queryset.iterator(), stream=f, cls=ExactEncoder, fields=_own_fields(model)
-                    )
-                counts[label] = queryset.count()
-                parts.append((path, TABLES + path.name))
-            files = _stored_files()
+        try:
+            with snapshot():
+                migrations = sorted([m.app, m.name] for m in MigrationRecorder.Migration.objects.all())
+                for done, model in enumerate(chosen):
+                    label = model._meta.label_lower
+                    progress(f"table {label}", done, len(chosen))
+                    path = folder / f"{label}.jsonl"
+                    queryset = model._base_manager.order_by("pk")
+                    with path.open("w", encoding="utf-8") as f:
+                        serializers.serialize(
+                            "jsonl",
+                            queryset.iterator(),
+                            stream=f,
+                            cls=ExactEncoder,
+                            fields=_own_fields(model),
+                        )
+                    counts[label] = queryset.count()
+                    parts.append((path, TABLES + path.name))
+                # Copied while the snapshot is held, so that a file uploaded or deleted afterwards does
+                # not count; its copy is what is hashed and archived (the original may change meanwhile).
+                files = _stored_files()
+                copied = 0
+                for done, (source, name) in enumerate(files):
+                    progress(f"fichier {name}", done, len(files))
+                    copy = folder / "fichiers" / name
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    try:
+                        shutil.copy2(source, copy)
+                    except FileNotFoundError:
+                        continue  # deleted since it was listed
+                    parts.append((copy, FILES + name))
+                    copied += 1
+        except DatabaseError as error:
+            raise OperatorError(f"la base n'a pas pu être lue, aucune sauvegarde écrite : {error}") from None
         progress("tables", len(chosen), len(chosen))
-        for path, name in files:
-            parts.append((path, FILES + name))
         for done, (path, name) in enumerate(parts):
             progress(f"empreinte {name}", done, len(parts))
             digests[name] = _sha256(path)
@@ -201,7 +219,7 @@ def backup(archive: Path, progress: Progress = _quiet) -> Summary:
         if archive.exists():
             raise OperatorError(f"{archive} existe déjà : choisissez un autre nom (rien n'est écrasé)")
         partial.rename(archive)
-    return Summary(sum(counts.values()), len(counts), len(files))
+    return Summary(sum(counts.values()), len(counts), copied)
 
 
 # -- restoring ----------------------------------------------------------------------------------
