@@ -796,3 +796,95 @@ def referentiel_importer(
             )
         else:
             out.print(f"Identique à la version {version}, déjà en service : rien à importer.", markup=False)
+
+
+# -- backups ------------------------------------------------------------------------------------------
+
+ArchiveArgument = Annotated[
+    Path, typer.Argument(help="Fichier de la sauvegarde (une archive tar).", dir_okay=False)
+]
+
+
+@contextmanager
+def progress_bar() -> Iterator[Any]:
+    """A Rich progress bar on the error output (the standard output stays for the result)."""
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("", total=None)
+
+        def report(description: str, done: int, total: int) -> None:
+            bar.update(task, description=description, completed=done, total=max(total, 1))
+
+        yield report
+
+
+def _sauvegarde(archive: Path, database: str | None, data_dir: Path) -> None:
+    with operating(database, data_dir):
+        from jalon.web import backup
+
+        with progress_bar() as report:
+            summary = backup.backup(archive.resolve(), report)
+        out.print(
+            f"Sauvegarde écrite : {archive} ({summary.tables} tables, {summary.rows} lignes, "
+            f"{summary.files} fichier(s)).",
+            markup=False,
+        )
+
+
+def _restauration(archive: Path, database: str | None, data_dir: Path) -> None:
+    with operating(database, data_dir):
+        from jalon.web import backup
+
+        with progress_bar() as report:
+            summary = backup.restore(archive.resolve(), report)
+        out.print(
+            f"Sauvegarde restaurée : {summary.rows} lignes dans {summary.tables} tables, "
+            f"{summary.files} fichier(s).",
+            markup=False,
+        )
+        with progress_bar() as report:
+            differing = backup.differing_scores(report)
+        if differing:
+            # Restored as they were saved: a difference was in the backed-up instance already.
+            err.print(
+                "Attention : scores enregistrés différents d'une évaluation complète de leurs statuts "
+                f"(ils étaient ainsi dans la sauvegarde) : {' ; '.join(differing)}.",
+                markup=False,
+            )
+        else:
+            out.print(
+                "Scores vérifiés : égaux à une évaluation complète des statuts restaurés.", markup=False
+            )
+
+
+@app.command("sauvegarde")
+def sauvegarde(
+    archive: ArchiveArgument, database: DatabaseOption = None, data_dir: DataOption = DEFAULT_DATA_DIR
+) -> None:
+    """Sauvegarder toute la base et les fichiers stockés dans une archive (jamais un fichier existant
+    écrasé) ; le site peut continuer d'écrire pendant ce temps."""
+    _sauvegarde(archive, database, data_dir)
+
+
+@app.command("backup")
+def backup_command(
+    archive: ArchiveArgument, database: DatabaseOption = None, data_dir: DataOption = DEFAULT_DATA_DIR
+) -> None:
+    """Comme « jalon sauvegarde »."""
+    _sauvegarde(archive, database, data_dir)
+
+
+@app.command("restauration")
+def restauration(
+    archive: ArchiveArgument, database: DatabaseOption = None, data_dir: DataOption = DEFAULT_DATA_DIR
+) -> None:
+    """Restaurer une sauvegarde dans une instance vide (sans collectivité ni compte) : l'archive est
+    vérifiée d'abord, puis chargée en une transaction ; rien n'est écrit si elle est refusée."""
+    _restauration(archive, database, data_dir)
+
+
+@app.command("restore")
+def restore_command(
+    archive: ArchiveArgument, database: DatabaseOption = None, data_dir: DataOption = DEFAULT_DATA_DIR
+) -> None:
+    """Comme « jalon restauration »."""
+    _restauration(archive, database, data_dir)
