@@ -154,3 +154,15 @@ def test_the_csrf_check_still_guards_the_page(collectivite: Collectivite, editor
     client.force_login(editor.user)
     assert client.post(page(collectivite), {"lien": "1", "url": "https://exemple.fr"}).status_code == 403
     assert not Document.objects.exists()
+
+
+def test_the_bibliotheques_changes_are_on_the_history_page(
+    collectivite: Collectivite, editor: Member
+) -> None:
+    document = services.add_link(
+        collectivite, editor.user, "https://exemple.fr", title="Délibération du 3 mars"
+    )
+    services.delete(collectivite, editor.user, document.pk)
+    html = logged_in(editor).get(f"/c/{collectivite.pk}/historique/").content.decode()
+    assert html.count("Délibération du 3 mars") == 2  # added, then deleted
+    assert f"document {document.pk}" in html
