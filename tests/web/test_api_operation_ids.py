@@ -35,6 +35,18 @@ PUBLISHED = {
     ): "jalon_web_labellisation_api_list_parcours",
     ("post", "/api/collectivites/{collectivite_id}/pilotes"): "jalon_web_labellisation_api_nommer_pilote",
     **{
+        (method, f"/api/collectivites/{{collectivite_id}}/documents{path}"): f"jalon_web_preuves_api_{name}"
+        for method, path, name in (
+            ("get", "", "list_documents"),
+            ("post", "/fichier", "add_fichier"),
+            ("post", "/lien", "add_lien"),
+            ("delete", "/{document_id}", "delete_document"),
+            ("post", "/{document_id}/rattachements", "attach"),
+            ("delete", "/{document_id}/rattachements", "detach"),
+            ("get", "/{document_id}/fichier", "download"),
+        )
+    },
+    **{
         (method, f"/api/collectivites/{{collectivite_id}}/labellisation/{{referentiel_id}}{path}"): (
             f"jalon_web_labellisation_api_{name}"
         )

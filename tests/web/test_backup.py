@@ -246,6 +246,32 @@ def test_stored_files_go_with_the_database(
     assert (tmp_path / "ailleurs" / "preuves" / "1" / "délibération.pdf").read_bytes() == stored.read_bytes()
 
 
+def test_a_document_of_the_bibliotheque_goes_with_its_row(
+    version: ReferentielVersion, jalon: Jalon, tmp_path: Path, settings: Any
+) -> None:
+    """The bibliothèque's files live in MEDIA_ROOT (the default storage's folder): a backup takes the
+    document's row and its content, and after a restore elsewhere the document opens as before."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jalon.web.preuves import files
+    from jalon.web.preuves import services as preuves
+
+    settings.MEDIA_ROOT = str(tmp_path / "fichiers")
+    c, editor = some_work(version)
+    content = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer\n%%EOF\n"
+    document = preuves.add_file(c, editor.user, SimpleUploadedFile("rapport.pdf", content))
+    assert (tmp_path / "fichiers" / files.path_of(document.sha256)).read_bytes() == content
+    archive = tmp_path / "a.tar"
+    assert jalon("sauvegarde", str(archive)).exit_code == 0
+    emptied()
+    settings.MEDIA_ROOT = str(tmp_path / "ailleurs")
+    result = jalon("restauration", str(archive))
+    assert result.exit_code == 0, result.output
+    restored = preuves.document(editor.user, c, document.pk)
+    assert (restored.sha256, restored.name) == (document.sha256, "rapport.pdf")
+    assert (tmp_path / "ailleurs" / files.path_of(document.sha256)).read_bytes() == content
+
+
 @pytest.mark.slow
 def test_a_backup_taken_while_statuts_are_written_restores_a_consistent_state(
     version: ReferentielVersion, jalon: Jalon, tmp_path: Path

@@ -5,11 +5,12 @@ A collectivité the caller is not a member of answers 404, as if it did not exis
 cannot write gets 403, and so does a write the référentiel's lock refuses (an audit en cours: only its
 auditors write). Every error, whatever its status (401, 403, 404, 405, 413, 422, 500), is JSON
 ``{"detail": [{"field": …, "reason": …}]}`` with a reason in French: bad input is a 422 naming the
-field; a body over ``jalon.web.limits.API_MAX_BODY`` bytes (1 Mio) is a 413 and is not read.
+field; a body over ``jalon.web.limits.API_MAX_BODY`` bytes (1 Mio; the bibliothèque's upload:
+``JALON_MAX_UPLOAD_MB``) is a 413 and is not read.
 
 This module holds the API object, its authentication and its error handlers; the endpoints are one
 router per app (``collectivites/api.py``, ``statuts/api.py``, ``discussions/api.py``,
-``labellisation/api.py``), mounted here, and
+``labellisation/api.py``, ``preuves/api.py``), mounted here, and
 what they share is in ``api_common.py``, which never imports this module.
 """
 
@@ -36,6 +37,7 @@ from jalon.web.discussions.api import router as discussions_router
 from jalon.web.errors import InputError, Locked
 from jalon.web.labellisation.api import router as labellisation_router
 from jalon.web.limits import API_MAX_BODY, error_body, french_reason, logged_server_error
+from jalon.web.preuves.api import router as preuves_router
 from jalon.web.statuts.api import router as statuts_router
 
 
@@ -172,4 +174,5 @@ def build_api() -> NinjaAPI:
     api.add_router("", statuts_router)
     api.add_router("", discussions_router)
     api.add_router("", labellisation_router)
+    api.add_router("", preuves_router)
     return api

@@ -9,10 +9,12 @@ In ``MIDDLEWARE`` after ``CommonMiddleware``: ``"jalon.web.limits.ApiGuardMiddle
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
@@ -21,6 +23,17 @@ from jalon.web.middleware import request_id
 API_PREFIX = "/api/"
 # The largest API body: ample for the longest texts (10,000 characters, even each escaped as \uXXXX).
 API_MAX_BODY = 1024 * 1024
+# The bibliothèque's upload (preuves/api.py) takes a file up to JALON_MAX_UPLOAD_MB, and the form around it.
+_UPLOAD_PATH = re.compile(r"^/api/collectivites/[0-9]+/documents/fichier$")
+UPLOAD_FORM_OVERHEAD = 64 * 1024
+
+
+def max_body(path: str) -> int:
+    """The largest body accepted at this path under /api/."""
+    if _UPLOAD_PATH.match(path):
+        return int(settings.JALON_MAX_UPLOAD_MB) * 1024 * 1024 + UPLOAD_FORM_OVERHEAD
+    return API_MAX_BODY
+
 
 logger = logging.getLogger("django.request")
 
@@ -133,8 +146,9 @@ class ApiGuardMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > API_MAX_BODY:
-            return _json(413, "body", f"corps de requête trop gros : {length} octets, {API_MAX_BODY} au plus")
+        limit = max_body(request.path)
+        if length > limit:
+            return _json(413, "body", f"corps de requête trop gros : {length} octets, {limit} au plus")
         for name, values in request.GET.lists():
             if "\x00" in name or any("\x00" in v for v in values):
                 return _json(422, name.replace("\x00", ""), "le caractère nul (U+0000) n'est pas accepté")

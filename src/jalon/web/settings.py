@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "jalon.web.statuts",
     "jalon.web.discussions",
     "jalon.web.labellisation",
+    "jalon.web.preuves",
     "jalon.web.pages",
 ]
 
@@ -182,3 +183,15 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+
+# The bibliothèque's files, content-addressed (preuves/files.py), on disk beside the database; the
+# backups (backup.py) take what is under MEDIA_ROOT.
+MEDIA_ROOT = str(DATA_DIR / "fichiers")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # in MEDIA_ROOT
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# The largest file a collectivité may upload (Mo); a bigger body is refused before it is read whole.
+JALON_MAX_UPLOAD_MB = _whole_number("JALON_MAX_UPLOAD_MB", 50, 1)
+# Uploads above this go to a temporary file, not memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

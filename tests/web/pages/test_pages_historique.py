@@ -58,8 +58,8 @@ def test_every_change_is_listed_with_who_when_before_and_after(
     assert entry_ids(html) == [e.pk for e in entries] and len(entries) == 10
     kinds = {e.kind for e in entries}
     # The parcours de labellisation's kinds are listed by test_pages_parcours, the pilotes' and the
-    # services' by test_pages_pilotes.
-    assert kinds == set(Kind.values) - {Kind.PARCOURS, Kind.JALON, Kind.PILOTE, Kind.SERVICE}
+    # services' by test_pages_pilotes, the bibliothèque's by tests/web/preuves.
+    assert kinds == set(Kind.values) - {Kind.PARCOURS, Kind.JALON, Kind.PILOTE, Kind.SERVICE, Kind.DOCUMENT}
 
     def row(kind: str, subject: str) -> str:
         e = next(e for e in entries if e.kind == kind and e.subject == subject)

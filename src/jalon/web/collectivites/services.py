@@ -167,7 +167,9 @@ def create_api_token(user: User, name: str) -> str:
 
 # Read on every API request: plain cursors and ``from_db``, as a raw query set's machinery cost more
 # than the query. The other fields are deferred, loaded if ever read.
-_USER_FIELDS = ["id", "username", "is_active", "is_staff", "is_superuser"]
+# In the model's field order: Model.from_db gives a partial row's values to the fields in that order,
+# whatever order the names are listed in.
+_USER_FIELDS = ["id", "is_superuser", "username", "is_staff", "is_active"]
 _COLLECTIVITE_FIELDS = ["id", "nom", "type", "population", "localisation", "cot"]
 
 
@@ -185,7 +187,7 @@ def user_of_token(token: str) -> User | None:
     if row is None:
         return None
     # SQLite gives booleans as integers.
-    values = [row[0], row[1], *(bool(v) for v in row[2:])]
+    values = [row[0], bool(row[1]), row[2], bool(row[3]), bool(row[4])]
     return User.from_db(connection.alias, _USER_FIELDS, values)
 
 

@@ -19,6 +19,7 @@ from jalon.web.collectivites.services import can_write
 from jalon.web.discussions.services import discussions_of
 from jalon.web.errors import InputError, Locked
 from jalon.web.labellisation import pilotes
+from jalon.web.pages import preuves_block
 from jalon.web.pages.common import (
     PREREQUIS,
     acces,
@@ -450,9 +451,17 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
     pilotage_error = ""
     locked = False
     # Pilotes and services are the members' (an auditor changes statuts and explications only).
-    if request.method == "POST" and not (can_write(role) if "pilotage" in request.POST else writer):
+    membre_post = "pilotage" in request.POST or "preuves" in request.POST
+    if request.method == "POST" and not (can_write(role) if membre_post else writer):
         return HttpResponse("Votre rôle ne permet pas de modifier.", status=403)
-    if request.method == "POST" and "pilotage" in request.POST:
+    preuves_error = ""
+    if request.method == "POST" and "preuves" in request.POST:
+        try:
+            messages.success(request, preuves_block.post(request, c, referentiel, action_id))
+            return redirect(f"{request.path}#preuves")
+        except InputError as e:
+            preuves_error = _message(e)
+    elif request.method == "POST" and "pilotage" in request.POST:
         targets = [t.id for t in _pilotage_targets(referentiel, action)]
         try:
             messages.success(request, PILOTAGE_DONE[_pilotage(request, c, targets)])
@@ -474,7 +483,7 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
             error, target, locked = e.reason, "", True
     verrou = services.motif_verrou(services.verrous_of(c), user_of(request).pk, [referentiel.id])
     context = _live_context(c, writer, referentiel, action_id, error, target, posted, verrou)
-    status = 403 if locked else 400 if error or pilotage_error else 200
+    status = 403 if locked else 400 if error or pilotage_error or preuves_error else 200
     if is_htmx(request):
         # Only the rows and the scores: htmx swaps them in place (errors included, see base.html).
         return render(request, "pages/mesure_live.html", context, status=status)
@@ -487,6 +496,8 @@ def mesure(request: HttpRequest, collectivite_id: int, action_id: str) -> HttpRe
             "membre_ecrit": can_write(role),  # pilotes, services and discussions
             "pilotage_error": pilotage_error,
             "pilotage_posted": request.POST if pilotage_error else {},
+            "bibliotheque": preuves_block.context(request, c, referentiel, action_id),
+            "preuves_error": preuves_error,
         }
     )
     return render(request, "pages/mesure.html", context, status=status)

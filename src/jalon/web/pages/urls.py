@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from jalon.web.pages import (
+    bibliotheque,
     creation,
     discussions,
     historique,
@@ -32,6 +33,12 @@ urlpatterns = [
         "c/<int:collectivite_id>/discussions/<int:discussion_id>/", discussions.discussion, name="discussion"
     ),
     path("c/<int:collectivite_id>/membres/", membres.membres, name="membres"),
+    path("c/<int:collectivite_id>/bibliotheque/", bibliotheque.bibliotheque, name="bibliotheque"),
+    path(
+        "c/<int:collectivite_id>/bibliotheque/<int:document_id>/fichier/",
+        bibliotheque.fichier,
+        name="bibliotheque_fichier",
+    ),
     path("c/<int:collectivite_id>/parametres/", parametres.parametres, name="parametres"),
     path("c/<int:collectivite_id>/historique/", historique.historique, name="historique"),
     path("c/<int:collectivite_id>/labellisation/", labellisation.labellisation, name="labellisation"),

@@ -96,6 +96,9 @@ class Kind(models.TextChoices):
     PILOTE = "pilote", "Pilote"
     # subject « service <action id> » (put on, taken off an action) or « service » (created)
     SERVICE = "service", "Service"
+    # The bibliothèque (preuves/services.py): « document <id> » (added, deleted; the title) or
+    # « document <id> <action or preuve id> » (attached, detached).
+    DOCUMENT = "document", "Document"
 
 
 class HistoryEntry(models.Model):
