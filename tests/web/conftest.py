@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +31,15 @@ class QuickArgon2PasswordHasher(Argon2PasswordHasher):
 @pytest.fixture(autouse=True)
 def _quick_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = [f"{__name__}.QuickArgon2PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings: Any, tmp_path: Path) -> Path:
+    """Every web test keeps the files it stores (the bibliothèque's) in its own temporary folder, never
+    in the working copy's data directory, where a later test (a backup's) would find them."""
+    location = tmp_path / "fichiers"
+    settings.MEDIA_ROOT = str(location)  # where the default storage keeps them, as in production
+    return location
 
 
 @pytest.fixture(autouse=True)
