@@ -15,6 +15,8 @@ from jalon.web.errors import InputError
 from jalon.web.pages.common import acces, user_of
 from jalon.web.preuves import http, services
 from jalon.web.preuves.files import max_upload_bytes
+from jalon.web.referentiels.services import current_loaded
+from jalon.web.statuts.services import Acces
 
 
 @csrf_exempt  # the CSRF check runs in _page, after the upload's guard is in place (preuves/http.py)
@@ -56,9 +58,20 @@ def _page(request: HttpRequest, collectivite_id: int, guard: http.LimitedUpload 
             "ecrit": can_write(found.role),
             "max_mb": max_upload_bytes() // (1024 * 1024),
             "error": error,
+            "archives": _archives(found),
+            "voit_confidentiels": services.sees_confidential(found),
         },
         status=status,
     )
+
+
+def _archives(found: Acces) -> list[tuple[str, str]]:
+    """The référentiels whose audit archive the person may download: (id, nom)."""
+    try:
+        loaded = current_loaded()[1]
+    except InputError:  # nothing imported yet
+        return []
+    return [(r.id, r.nom) for r in loaded.referentiels.values() if found.voit(r.id)]
 
 
 def _post(request: HttpRequest, collectivite_id: int, guard: http.LimitedUpload) -> HttpResponse:
@@ -104,3 +117,12 @@ def fichier(request: HttpRequest, collectivite_id: int, document_id: int) -> Str
     if found.is_link:
         raise Http404("ce document est un lien")
     return http.download(found)
+
+
+@login_required
+def archive(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> StreamingHttpResponse:
+    """The audit archive of a référentiel (``preuves/archive.py``), to whoever may have it; a 404
+    otherwise."""
+    c = acces(request, collectivite_id).collectivite
+    referentiel, placements = services.archive_plan(request.user, c, referentiel_id)
+    return http.archive_download(c, referentiel, placements)

@@ -39,6 +39,11 @@ urlpatterns = [
         bibliotheque.fichier,
         name="bibliotheque_fichier",
     ),
+    path(
+        "c/<int:collectivite_id>/bibliotheque/archive/<str:referentiel_id>/",
+        bibliotheque.archive,
+        name="bibliotheque_archive",
+    ),
     path("c/<int:collectivite_id>/parametres/", parametres.parametres, name="parametres"),
     path("c/<int:collectivite_id>/historique/", historique.historique, name="historique"),
     path("c/<int:collectivite_id>/labellisation/", labellisation.labellisation, name="labellisation"),

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import File, Form, Router
 from ninja.files import UploadedFile
 from pydantic import StrictBool, StrictStr
@@ -221,3 +221,30 @@ def download(request: HttpRequest, collectivite_id: int, document_id: int) -> Ht
     if found.is_link:
         raise ApiError(404, "document_id", "ce document est un lien, sans fichier")
     return http.download(found)  # type: ignore[return-value]
+
+
+@router.get(
+    DOCS + "/archive/{referentiel_id}",
+    response={200: None, **READ},
+    operation_id="jalon_web_preuves_api_archive",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "l'archive d'audit (ZIP produit au fil de l'envoi), en pièce jointe : un "
+                "dossier par action avec ses fichiers et ceux des preuves réglementaires qu'elle attend, "
+                "index.csv et liens.csv",
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def archive(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> HttpResponse:
+    """Every preuve of the collectivité for a référentiel, as a ZIP streamed while it is built: to its
+    members (confidential files only to the roles that see them) and the référentiel's assigned
+    auditors."""
+    c = _collectivite(request, collectivite_id)
+    try:
+        referentiel, placements = services.archive_plan(request.user, c, referentiel_id)
+    except Http404:
+        raise ApiError(404, "referentiel_id", f"référentiel inconnu : {referentiel_id[:40]!r}") from None
+    return http.archive_download(c, referentiel, placements)  # type: ignore[return-value]

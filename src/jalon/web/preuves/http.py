@@ -13,10 +13,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from django.utils import timezone
 
+from jalon.referentiel.model import Referentiel
+from jalon.web.collectivites.models import Collectivite
 from jalon.web.errors import InputError
-from jalon.web.preuves import files
+from jalon.web.preuves import archive, files
 from jalon.web.preuves.models import Document
 
 FORM_OVERHEAD = 64 * 1024  # the multipart boundaries and the other fields of the form
@@ -81,5 +84,19 @@ def download(found: Document) -> FileResponse:
         response["Content-Type"] = f"{found.mime}; charset=utf-8"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def archive_download(
+    collectivite: Collectivite, referentiel: Referentiel, placements: list[archive.Placement]
+) -> StreamingHttpResponse:
+    """The audit archive, streamed as it is zipped (no length known in advance), always downloaded. The
+    caller has made the plan with the person's rights (``services.archive_plan``)."""
+    now = timezone.now()
+    response = StreamingHttpResponse(archive.stream(placements, now), content_type="application/zip")
+    name = f"preuves-{collectivite.pk}-{referentiel.id}-{timezone.localdate(now):%Y-%m-%d}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

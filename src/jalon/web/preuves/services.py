@@ -19,11 +19,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 
-from jalon.referentiel.model import Referentiels
+from jalon.referentiel.model import Referentiel, Referentiels
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write
 from jalon.web.errors import InputError
-from jalon.web.preuves import files
+from jalon.web.preuves import archive, files
 from jalon.web.preuves.models import Attachment, Document, Target
 from jalon.web.referentiels.services import current_loaded
 from jalon.web.statuts.models import Kind
@@ -249,3 +249,18 @@ def attached(
             if attachment.target == target and attachment.target_id in wanted:
                 shown[attachment.target_id].append(found)
     return shown
+
+
+def archive_plan(
+    user: AnyUser, collectivite: Collectivite, referentiel_id: str
+) -> tuple[Referentiel, list[archive.Placement]]:
+    """What the audit archive of a référentiel holds for this person: a member (confidential files only
+    for the roles that see them) or an auditor assigned to that référentiel's audit en cours; a 404 for
+    anyone else and for a référentiel unknown or not shown to them."""
+    acces = _acces(user, collectivite)
+    loaded = current_loaded()[1]
+    referentiel = loaded.referentiels.get(referentiel_id)
+    if referentiel is None or not acces.voit(referentiel_id):
+        raise Http404("référentiel inconnu")
+    shown = documents(user, collectivite).select_related("added_by")
+    return referentiel, archive.plan(loaded, referentiel, shown)
