@@ -44,6 +44,7 @@ PUBLISHED = {
             ("post", "/{document_id}/rattachements", "attach"),
             ("delete", "/{document_id}/rattachements", "detach"),
             ("get", "/{document_id}/fichier", "download"),
+            ("get", "/archive/{referentiel_id}", "archive"),
         )
     },
     **{
