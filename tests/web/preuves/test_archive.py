@@ -4,10 +4,13 @@ confidential file left out for lecture), 404 to a non-member, given to the assig
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
+import os
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +178,32 @@ def test_the_bibliotheque_page_links_to_the_archive_which_downloads(
     zipped = unzip(client.get(link))
     assert "index.csv" in zipped.namelist()
     assert logged_in(make_member(None, None, "nina")).get(link).status_code == 404
+
+
+def test_file_contents_are_read_only_as_the_archive_is_sent(
+    collectivite: Collectivite, editor: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mesure = mesures(cae())[0]
+    # Two files each larger than a streamed chunk once compressed (base64 of random bytes).
+    contents = [base64.b64encode(os.urandom(300_000)) for _ in range(2)]
+    for n, content in enumerate(contents):
+        added = services.add_file(collectivite, editor.user, SimpleUploadedFile(f"gros{n}.txt", content))
+        services.attach(collectivite, editor.user, added.pk, Target.ACTION, mesure.id)
+    opened: list[str] = []
+    original = archive._content
+
+    def recording(sha256: str) -> Iterator[bytes]:
+        opened.append(sha256)
+        yield from original(sha256)
+
+    monkeypatch.setattr(archive, "_content", recording)
+    response = editor.client().get(url(collectivite))
+    assert isinstance(response, StreamingHttpResponse) and opened == []  # nothing read yet
+    sent: list[bytes] = []
+    read_when_sent: list[int] = []  # how many files had been opened as each chunk went out
+    for chunk in response.streaming_content:
+        sent.append(bytes(chunk))
+        read_when_sent.append(len(opened))
+    assert read_when_sent[0] == 0 and 1 in read_when_sent and read_when_sent[-1] == 2
+    zipped = zipfile.ZipFile(io.BytesIO(b"".join(sent)))
+    assert sorted(zipped.read(f"{folder(mesure)}/gros{n}.txt") for n in range(2)) == sorted(contents)
