@@ -207,3 +207,8 @@ def test_file_contents_are_read_only_as_the_archive_is_sent(
     assert read_when_sent[0] == 0 and 1 in read_when_sent and read_when_sent[-1] == 2
     zipped = zipfile.ZipFile(io.BytesIO(b"".join(sent)))
     assert sorted(zipped.read(f"{folder(mesure)}/gros{n}.txt") for n in range(2)) == sorted(contents)
+
+
+def test_the_labellisation_page_links_to_the_archive(collectivite: Collectivite, editor: Member) -> None:
+    page = logged_in(editor).get(f"/c/{collectivite.pk}/labellisation/").content.decode()
+    assert f"/c/{collectivite.pk}/bibliotheque/archive/cae/" in page

@@ -32,6 +32,7 @@ from jalon.web.labellisation.evolution import evolution_of, svg
 from jalon.web.labellisation.services import ParcoursRefuse
 from jalon.web.pages.common import loaded, user_of
 from jalon.web.pages.roles import role_label
+from jalon.web.statuts.services import acces_of
 
 LIBELLES = {code: regle.libelle for code, regle in engine.TRANSITIONS.items()}
 MAINTENANT = "maintenant"
@@ -333,6 +334,7 @@ def labellisation(request: HttpRequest, collectivite_id: int) -> HttpResponse:
             messages.success(request, done)
             return redirect(reverse("labellisation", args=(c.pk,)) + f"#ref-{ref_id}")
     role = role_of(request.user, c)
+    acces = acces_of(request.user, c.pk)
     request.jalon_membre = role is not None  # type: ignore[attr-defined]  # the menu (base.html)
     blocs = [
         _bloc(
@@ -357,6 +359,8 @@ def labellisation(request: HttpRequest, collectivite_id: int) -> HttpResponse:
             else ("Équipe de la plateforme" if request.user.is_staff else "Auditeur"),
             "editeur": role in WRITE_ROLES,
             "blocs": blocs,
+            # The référentiels whose audit archive the person may download (preuves/archive.py).
+            "archives": [r for r in refs.referentiels if acces is not None and acces.voit(r)],
             "statuts_audit": models.StatutAudit.choices,
             "maintenant": MAINTENANT,
         },
