@@ -212,3 +212,13 @@ def test_file_contents_are_read_only_as_the_archive_is_sent(
 def test_the_labellisation_page_links_to_the_archive(collectivite: Collectivite, editor: Member) -> None:
     page = logged_in(editor).get(f"/c/{collectivite.pk}/labellisation/").content.decode()
     assert f"/c/{collectivite.pk}/bibliotheque/archive/cae/" in page
+
+
+def test_a_long_file_name_is_cut_keeping_its_extension(collectivite: Collectivite, editor: Member) -> None:
+    mesure = mesures(cae())[0]
+    added = services.add_file(
+        collectivite, editor.user, SimpleUploadedFile("a" * 240 + ".pdf", PDF), title="Long"
+    )
+    services.attach(collectivite, editor.user, added.pk, Target.ACTION, mesure.id)
+    zipped = unzip(editor.client().get(url(collectivite)))
+    assert zipped.read(f"{folder(mesure)}/{'a' * (archive.MAX_FILE - 4)}.pdf") == PDF

@@ -30,6 +30,7 @@ from jalon.web.preuves.models import Document, Target
 
 CHUNK = 64 * 1024
 MAX_FOLDER = 80  # characters of a folder name: long action names are cut
+MAX_FILE = 100  # characters of a file's name in the archive
 INDEX_HEADERS = (
     "Action",
     "Preuve réglementaire",
@@ -63,6 +64,15 @@ def safe_part(text: str, limit: int = MAX_FOLDER) -> str:
     kept = "".join(c for c in text if unicodedata.category(c)[0] != "C")
     kept = _UNSAFE.sub("-", kept).strip().strip(".").strip()
     return kept[:limit].rstrip() or "sans nom"
+
+
+def _file_part(name: str) -> str:
+    """A file's name in the archive, its extension kept when a long name is cut (paths stay short enough
+    for Windows' unzipper)."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or len(ext) > 10:
+        return safe_part(name, MAX_FILE)
+    return f"{safe_part(stem, MAX_FILE - len(ext) - 1)}.{safe_part(ext, 10)}"
 
 
 def _tree_order(referentiel: Referentiel) -> list[Action]:
@@ -116,7 +126,7 @@ def plan(loaded: Referentiels, referentiel: Referentiel, shown: Iterable[Documen
         ]
         for label, where, found in groups:
             for document in sorted(found, key=lambda d: (d.added_at, d.pk)):
-                path = "" if document.is_link else _unique(f"{where}/{safe_part(document.name, 200)}", taken)
+                path = "" if document.is_link else _unique(f"{where}/{_file_part(document.name)}", taken)
                 placements.append(Placement(action, label, document, path))
     return placements
 
