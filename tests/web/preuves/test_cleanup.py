@@ -8,8 +8,11 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from typer.testing import CliRunner
 
+from jalon.cli import app
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.preuves import files, services
 from tests.web.conftest import Member
@@ -62,3 +65,24 @@ def test_a_content_held_by_two_documents_stays_while_one_references_it(
     second.delete()
     assert files.remove_unreferenced(older_than=timedelta(0)) == [f"preuves/{second.sha256}"]
     assert not (_files_in_tmp / "preuves" / second.sha256).exists()
+
+
+def test_jalon_preuves_nettoyer_removes_the_orphans_and_says_which(
+    db: None, tmp_path: Path, _files_in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("JALON_DATA_DIR", "JALON_SECRET_KEY", "DATABASE_URL"):  # set by the command: put back
+        if name in os.environ:
+            monkeypatch.setenv(name, os.environ[name])
+        else:
+            monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+    data = ["--data", str(tmp_path / "data")]
+    none = runner.invoke(app, ["preuves", "nettoyer", *data])
+    assert none.exit_code == 0, none.output
+    assert "Aucun fichier orphelin : rien à supprimer." in none.stdout
+    gone = orphan(_files_in_tmp, b"orphelin\n")
+    result = runner.invoke(app, ["preuves", "nettoyer", *data])
+    assert result.exit_code == 0, result.output
+    assert "1 fichier(s) supprimé(s)" in result.stdout and f"preuves/{gone}" in result.stdout
+    assert not (_files_in_tmp / "preuves" / gone).exists()
+    assert runner.invoke(app, ["preuves", "nettoyer", "--inconnue"]).exit_code == 2
