@@ -55,6 +55,11 @@ collectivite_app = typer.Typer(
 app.add_typer(collectivite_app, name="collectivite")
 jeton_app = typer.Typer(help="Jetons d'API personnels : créer, lister, révoquer.", no_args_is_help=True)
 app.add_typer(jeton_app, name="jeton")
+preuves_app = typer.Typer(
+    help="Bibliothèque de preuves : supprimer les fichiers qu'aucun document ne référence plus.",
+    no_args_is_help=True,
+)
+app.add_typer(preuves_app, name="preuves")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -761,6 +766,22 @@ def jeton_revoquer(
 
         operator.revoke_token(username, token_id)
         out.print(f"Jeton n° {token_id} de {username} révoqué.", markup=False)
+
+
+@preuves_app.command("nettoyer")
+def preuves_nettoyer(database: DatabaseOption = None, data_dir: DataOption = DEFAULT_DATA_DIR) -> None:
+    """Supprimer les fichiers stockés qu'aucun document ne référence plus (ceux de moins d'une heure sont
+    gardés : un dépôt peut être en cours)."""
+    with operating(database, data_dir):
+        from jalon.web import operator
+
+        removed = operator.remove_unreferenced_files()
+        if removed:
+            out.print(f"{len(removed)} fichier(s) supprimé(s) :", markup=False)
+            for path in removed:
+                out.print(f"  {path}", markup=False)
+        else:
+            out.print("Aucun fichier orphelin : rien à supprimer.", markup=False)
 
 
 @referentiel_app.command("importer")

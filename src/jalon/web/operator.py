@@ -24,6 +24,7 @@ from jalon.web.collectivites import services
 from jalon.web.collectivites.models import ApiToken, Collectivite, Membership, Role
 from jalon.web.errors import InputError
 from jalon.web.pages.parametres import parse_population
+from jalon.web.preuves import files
 from jalon.web.referentiels.services import ImportResult, current_version, import_folder
 
 
@@ -221,3 +222,11 @@ def import_referentiel(folder: Path, criteres: Path | None = None) -> Imported:
     except ReferentielError as error:
         kept = current_version()
         return Imported(None, error.problems, kept.pk if kept else None)
+
+
+# -- bibliothèque -------------------------------------------------------------------------------
+
+
+def remove_unreferenced_files() -> list[str]:
+    """Remove the bibliothèque's stored contents no document references (``preuves.files``)."""
+    return files.remove_unreferenced()

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from jalon.labellisation.checklist import Checklist, checklist
 from jalon.labellisation.parcours import label_en_vigueur
-from jalon.referentiel.model import CATEGORIES, Action, Referentiel
+from jalon.referentiel.model import CATEGORIES, Action, Preuve, Referentiel
 from jalon.web.collectivites.models import Collectivite
 from jalon.web.collectivites.services import can_write, collectivites_of
 from jalon.web.labellisation import pilotes
@@ -36,6 +36,8 @@ from jalon.web.pages.common import (
     prerequis_of,
 )
 from jalon.web.pages.roles import role_label
+from jalon.web.preuves import services as preuves_services
+from jalon.web.preuves.models import Target
 from jalon.web.statuts import services
 from jalon.web.statuts.models import Avancement, StatutRecord
 from jalon.web.texte import fold, numero
@@ -270,6 +272,65 @@ def _categorie(referentiel: Referentiel, action_id: str) -> str | None:
 STATUT_LABELS = {**dict(Avancement.choices), NON_RENSEIGNE: "Non renseigné"}
 
 
+@dataclass(frozen=True)
+class TreePreuves:
+    """What the tree says of the preuves: per node, the documents attached to it or below it (directly
+    or through one of its preuves réglementaires), its preuves réglementaires with a document / all of
+    them, and the nodes with a document of their own."""
+
+    below: dict[str, set[str]]
+    reglementaires: dict[str, tuple[int, int]]
+    own: set[str]
+
+
+def tree_preuves(
+    referentiel: Referentiel, preuves: tuple[Preuve, ...], attachments: dict[str, dict[str, set[int]]]
+) -> TreePreuves:
+    on_actions, on_preuves = attachments[Target.ACTION], attachments[Target.PREUVE]
+    own: dict[str, set[str]] = {}
+    reglementaires: dict[str, tuple[int, int]] = {}
+    for action_id, documents in on_actions.items():
+        if action_id in referentiel.actions:
+            own.setdefault(action_id, set()).update(str(d) for d in documents)
+    for preuve in preuves:
+        documents = on_preuves.get(preuve.id, set())
+        for action_id in preuve.action_ids:
+            if action_id not in referentiel.actions:
+                continue
+            done, total = reglementaires.get(action_id, (0, 0))
+            reglementaires[action_id] = (done + bool(documents), total + 1)
+            if documents:
+                own.setdefault(action_id, set()).update(str(d) for d in documents)
+    return TreePreuves(_node_keys(referentiel, own), reglementaires, {a for a, d in own.items() if d})
+
+
+def _sans_preuve(
+    referentiel: Referentiel, records: dict[str, StatutRecord], with_documents: set[str]
+) -> set[str]:
+    """The tâches and sous-mesures an auditor would ask a preuve for: fait (or détaillé with some fait)
+    and no document on them nor on their ancestors up to the mesure."""
+    found = set()
+    for action_id, record in records.items():
+        action = referentiel.actions.get(action_id)
+        if action is None or action.depth <= referentiel.action_level:
+            continue
+        fait = record.avancement == Avancement.FAIT or (
+            record.avancement == Avancement.DETAILLE and (record.pourcentage_fait or 0) > 0
+        )
+        if not fait:
+            continue
+        current: Action | None = action
+        covered = False
+        while current is not None and current.depth >= referentiel.action_level:
+            if current.id in with_documents:
+                covered = True
+                break
+            current = referentiel.actions[current.parent] if current.parent else None
+        if not covered:
+            found.add(action_id)
+    return found
+
+
 def _tree_rows(
     c: Collectivite,
     referentiel: Referentiel,
@@ -277,6 +338,7 @@ def _tree_rows(
     records: dict[str, StatutRecord],
     shown: set[str],
     pilotage: tuple[dict[str, list[pilotes.PiloteVue]], dict[str, list[Any]]],
+    preuves: TreePreuves,
 ) -> list[dict[str, Any]]:
     """The rows of the tree, every value already a string: ~400 rows render several times faster than
     with per-row lookups, number localisation, ``{% url %}`` and an included bar template."""
@@ -318,9 +380,19 @@ def _tree_rows(
                 "prerequis": a.depth > referentiel.action_level and prerequis_of(referentiel, a) is a,
                 "pilotes": ", ".join(p.nom for p in by_action.get(a.id, ())),
                 "services": ", ".join(s.nom for s in services_on.get(a.id, ())),
+                "preuves": _preuves_label(len(preuves.below.get(a.id, ())), preuves.reglementaires.get(a.id))
+                if a.depth >= referentiel.action_level
+                else "",
             }
         )
     return rows
+
+
+def _preuves_label(count: int, reglementaires: tuple[int, int] | None) -> str:
+    text = "aucune preuve" if count == 0 else "1 preuve" if count == 1 else f"{count} preuves"
+    if reglementaires is not None:
+        text += f" · {reglementaires[0]}/{reglementaires[1]} réglementaires"
+    return text
 
 
 def _node_keys(referentiel: Referentiel, own: dict[str, set[str]]) -> dict[str, set[str]]:
@@ -431,6 +503,7 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
         axe = ""
     pilote = request.GET.get("pilote", "")
     service = request.GET.get("service", "")
+    sans_preuve = request.GET.get("sans_preuve", "") == "1"
     by_action = {a: found for a, found in pilotes.pilotes_by_action(c).items() if a in referentiel.actions}
     services_on = {a: found for a, found in pilotes.services_by_action(c).items() if a in referentiel.actions}
     pilote_choices = sorted(
@@ -459,6 +532,9 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
         r.action_id: r for r in StatutRecord.objects.filter(collectivite=c, referentiel=referentiel_id)
     }
     below = _node_statuts(referentiel, records) if statut else {}
+    # One query for every attachment of the collectivité, then counted up the tree in memory.
+    preuves = tree_preuves(referentiel, loaded().preuves, preuves_services.attachments_of(request.user, c))
+    a_demander = _sans_preuve(referentiel, records, preuves.own) if sans_preuve else set()
     text_matches, text_depth = _text_matcher(referentiel, query) if query else (None, shown_depth)
 
     def matches(action: Action) -> bool:
@@ -472,23 +548,29 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
             return False
         if service and service not in services_below[action.id]:
             return False
+        if sans_preuve and action.id not in a_demander:
+            return False
         return not statut or statut in below[action.id]
 
     # A node is shown when it matches or something below it (within the depth shown) does, so the
     # filtered rows keep their axes and mesures around them; a search also shows the tâches it finds.
-    max_depth = max(shown_depth, text_depth) if text_depth is not None else 99
+    max_depth = max(shown_depth, text_depth) if text_depth is not None and not sans_preuve else 99
     shown: set[str] = set()
-    filtering = bool(query or statut or categorie or pilote or service)
+    filtering = bool(query or statut or categorie or pilote or service or sans_preuve)
     for action in referentiel.actions.values():
         if action.depth > max_depth or (filtering and not matches(action)):
             continue
-        if action.depth > shown_depth and (text_matches is None or not text_matches(action)):
-            continue  # tâches: only those the search itself finds
+        if (
+            action.depth > shown_depth
+            and not sans_preuve
+            and (text_matches is None or not text_matches(action))
+        ):
+            continue  # tâches: only those the search itself finds (or, without preuve, the filter)
         current: str | None = action.id
         while current is not None and current not in shown:
             shown.add(current)
             current = referentiel.actions[current].parent
-    rows = _tree_rows(c, referentiel, scores, records, shown, (by_action, services_on))
+    rows = _tree_rows(c, referentiel, scores, records, shown, (by_action, services_on), preuves)
 
     # Folded by default: the axes closed (their sous-axes open inside), so the page starts as the list of
     # axes; a filter unfolds everything it shows, ``axe`` unfolds that axe, ``deplier=tout`` all.
@@ -504,6 +586,7 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
             ("categorie", categorie),
             ("pilote", pilote),
             ("service", service),
+            ("sans_preuve", "1" if sans_preuve else ""),
         )
         if v
     }
@@ -525,6 +608,7 @@ def tree(request: HttpRequest, collectivite_id: int, referentiel_id: str) -> Htt
             "service": service,
             "pilote_choices": pilote_choices,
             "service_choices": service_choices,
+            "sans_preuve": sans_preuve,
             "level": referentiel.action_level,
             "errors": errors,
             "prerequis_note": PREREQUIS,

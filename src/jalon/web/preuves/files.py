@@ -12,14 +12,17 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 import filetype
 from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from jalon.web.errors import InputError
+from jalon.web.preuves.models import Document
 
 MAX_NAME = 255
 SNIFF_BYTES = 8192  # what filetype reads, and where text is checked for markup
@@ -45,6 +48,8 @@ ALLOWED = {
 TEXT_TYPES = {".txt": "text/plain", ".csv": "text/csv", ".md": "text/plain"}
 _MARKUP = re.compile(rb"<\s*(!doctype|html|svg|script|\?xml|iframe|body|head)", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[/\\]")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+FOLDER = "preuves"
 
 
 class Upload(Protocol):
@@ -115,7 +120,7 @@ class Stored:
 
 
 def path_of(sha256: str) -> str:
-    return f"preuves/{sha256}"
+    return f"{FOLDER}/{sha256}"
 
 
 def store(upload: Upload) -> Stored:
@@ -145,3 +150,27 @@ def store(upload: Upload) -> Stored:
         if saved != path:  # stored at the same moment by another upload: keep one
             default_storage.delete(saved)
     return Stored(name, sha256, size, mime)
+
+
+def remove_unreferenced(older_than: timedelta = timedelta(hours=1)) -> list[str]:
+    """Remove the stored contents no document references any more (left by a delete whose clean-up did
+    not run, or by a restore), and return their paths. Only ``preuves/<sha256>`` names are considered;
+    a content written less than ``older_than`` ago is kept: its document may be about to be created
+    (``store`` writes the content first). Jalons and archives record no content of their own yet, so
+    the documents are all that hold one."""
+    if not default_storage.exists(FOLDER):
+        return []
+    _, names = default_storage.listdir(FOLDER)
+    candidates = {name for name in names if _SHA256.fullmatch(name)}
+    referenced = set(Document.objects.filter(sha256__in=candidates).values_list("sha256", flat=True))
+    limit = timezone.now() - older_than
+    removed = []
+    for name in sorted(candidates - referenced):
+        path = path_of(name)
+        if default_storage.get_modified_time(path) > limit:
+            continue
+        # Checked again just before: a document may have taken this content since the first read.
+        if not Document.objects.filter(sha256=name).exists():
+            default_storage.delete(path)
+            removed.append(path)
+    return removed

@@ -251,6 +251,19 @@ def attached(
     return shown
 
 
+def attachments_of(user: AnyUser, collectivite: Collectivite) -> dict[str, dict[str, set[int]]]:
+    """Every attachment of the documents this person sees, in one query: for each target (action,
+    preuve), the ids of the documents attached to each of its ids."""
+    acces = _acces(user, collectivite)
+    found = Attachment.objects.filter(document__collectivite=collectivite)
+    if not sees_confidential(acces):
+        found = found.filter(document__confidentiel=False)
+    out: dict[str, dict[str, set[int]]] = {Target.ACTION: {}, Target.PREUVE: {}}
+    for target, target_id, document_id in found.values_list("target", "target_id", "document_id"):
+        out.setdefault(target, {}).setdefault(target_id, set()).add(document_id)
+    return out
+
+
 def archive_plan(
     user: AnyUser, collectivite: Collectivite, referentiel_id: str
 ) -> tuple[Referentiel, list[archive.Placement]]:
