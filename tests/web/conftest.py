@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,19 @@ class QuickArgon2PasswordHasher(Argon2PasswordHasher):
 @pytest.fixture(autouse=True)
 def _quick_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = [f"{__name__}.QuickArgon2PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _log_streams_kept() -> Iterator[None]:
+    """A ``jalon`` command run in this process (typer's CliRunner) sets Django up again, which points the
+    log handlers at the runner's captured stream, closed once the command returns: the handlers get back
+    the stream they wrote to before the test (else the next test that logs fails on a closed file)."""
+    before = [h.stream for h in logging.getLogger().handlers if type(h) is logging.StreamHandler]
+    yield
+    after = [h for h in logging.getLogger().handlers if type(h) is logging.StreamHandler]
+    if before and after:
+        for handler in after:
+            handler.stream = before[0]  # no setStream: it would flush the closed stream first
 
 
 @pytest.fixture(autouse=True)
