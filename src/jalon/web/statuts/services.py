@@ -86,7 +86,7 @@ class Acces:
 
     collectivite: Collectivite
     role: str | None  # None: not a member, an assigned auditor only
-    audites: frozenset[str]  # the référentiels the person audits now
+    audites: frozenset[str]  # the référentiels the person audits now (left empty for a role that writes)
 
     def voit(self, referentiel_id: str) -> bool:
         """A member sees every référentiel; an auditor who is not one, those audited only."""
@@ -111,6 +111,10 @@ def acces_of(user: AnyUser, collectivite_id: int) -> Acces | None:
         return None
     assert user.pk is not None
     found = member_of(user, collectivite_id)
+    if found is not None and can_write(found[1]):
+        # A role that writes decides alone (the write primitive still applies an audit's lock): the
+        # locks are not read for it, a query saved on most requests.
+        return Acces(found[0], found[1], frozenset())
     audites = frozenset(
         referentiel
         for referentiel, auteurs in Verrou.objects.filter(collectivite_id=collectivite_id).values_list(
